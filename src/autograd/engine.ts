@@ -1,0 +1,136 @@
+// Reverse-mode automatic differentiation.
+//
+// Every op that produces a tensor from inputs that need gradients records a GradNode:
+// its parents and a `backward` closure that, given dy (the gradient of the final loss with
+// respect to the op's output), adds each parent's share into that parent's gradient.
+// `backward()` visits the nodes in reverse topological order, so a node runs only after
+// every consumer of its output has contributed to its gradient.
+import type { Data } from '../backends/backend.js';
+import { backend } from '../backends/index.js';
+import { Tensor } from '../tensor/tensor.js';
+import { formatShape, shapeEquals, sizeOf } from '../tensor/shape.js';
+
+export interface GradNode {
+  /** Name of the op, for error messages and graph printing. */
+  op: string;
+  parents: Tensor[];
+  /** Adds the parents' gradient contributions, given dy for this node's output. */
+  backward: (dy: Data) => void;
+}
+
+let gradEnabled = true;
+
+/** Whether ops currently record the graph. */
+export function isGradEnabled(): boolean {
+  return gradEnabled;
+}
+
+/**
+ * Run `fn` without recording the graph: for inference and for weight updates.
+ * @example const probs = noGrad(() => model.forward(x).softmax());
+ */
+export function noGrad<T>(fn: () => T): T {
+  const before = gradEnabled;
+  gradEnabled = false;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = before;
+  }
+}
+
+/**
+ * Wrap an op's output. Records the graph only if grad mode is on and some parent
+ * requires a gradient; otherwise the result is a plain constant tensor.
+ */
+export function result(data: Data, shape: readonly number[], op: string, parents: Tensor[],
+                       backward: (dy: Data) => void): Tensor {
+  const needs = gradEnabled && parents.some((p) => p.requiresGrad);
+  const t = new Tensor(data, shape, needs);
+  if (needs) t.gradFn = { op, parents, backward };
+  return t;
+}
+
+// During one backward pass, gradients of intermediate tensors live here rather than on the
+// tensors (like PyTorch, only leaves keep .grad), so they are freed when the pass ends.
+let pending: Map<Tensor, Data> | null = null;
+
+/**
+ * Add g into t's gradient (t.grad for leaves, the pass's table for intermediates).
+ * A tensor that feeds two consumers receives both contributions here.
+ * Pass fresh = true when g was allocated for this call alone, so it can be kept without a copy.
+ */
+export function accumulate(t: Tensor, g: Data, fresh = false): void {
+  if (!t.requiresGrad) return;
+  if (g.length !== t.size) {
+    throw new Error(`internal: gradient of length ${g.length} for tensor of shape ${formatShape(t.shape)}`);
+  }
+  if (t.gradFn && pending) {
+    const prev = pending.get(t);
+    if (prev) backend().axpy(1, g, prev);
+    else pending.set(t, fresh ? g : g.slice());
+    return;
+  }
+  if (t.grad) backend().axpy(1, g, t.grad.data);
+  else t.grad = new Tensor(fresh ? g : g.slice(), t.shape, false);
+}
+
+/** Run backpropagation from `root`. `grad` defaults to 1 and is required for non-scalar roots. */
+export function runBackward(root: Tensor, grad?: Tensor): void {
+  if (!root.requiresGrad) {
+    throw new Error('backward: this tensor does not require grad (no parameter or input with requiresGrad was used to compute it, or it was computed under noGrad)');
+  }
+  let seed: Data;
+  if (grad) {
+    if (!shapeEquals(grad.shape, root.shape)) {
+      throw new Error(`backward: gradient of shape ${formatShape(grad.shape)} given for a tensor of shape ${formatShape(root.shape)}`);
+    }
+    seed = grad.data.slice();
+  } else {
+    if (sizeOf(root.shape) !== 1) {
+      throw new Error(`backward: a tensor of shape ${formatShape(root.shape)} needs an explicit gradient; call it on a scalar loss or pass grad`);
+    }
+    seed = backend().alloc(1, root.dtype);
+    seed[0] = 1;
+  }
+  const order = topologicalOrder(root);
+  const outer = pending;
+  pending = new Map();
+  try {
+    accumulate(root, seed, true);
+    for (let i = order.length - 1; i >= 0; i--) {
+      const node = order[i];
+      const dy = pending.get(node);
+      if (!dy || !node.gradFn) continue;
+      pending.delete(node);
+      node.gradFn.backward(dy);
+    }
+  } finally {
+    pending = outer;
+  }
+}
+
+/** Nodes reachable from root, each after all of its parents (iterative DFS: deep graphs do not overflow the stack). */
+function topologicalOrder(root: Tensor): Tensor[] {
+  const order: Tensor[] = [];
+  const visited = new Set<Tensor>();
+  const stack: Array<[Tensor, number]> = [[root, 0]];
+  visited.add(root);
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1];
+    const [t, i] = top;
+    const parents = t.gradFn ? t.gradFn.parents : [];
+    if (i < parents.length) {
+      top[1]++;
+      const p = parents[i];
+      if (!visited.has(p) && p.requiresGrad) {
+        visited.add(p);
+        stack.push([p, 0]);
+      }
+    } else {
+      stack.pop();
+      order.push(t);
+    }
+  }
+  return order;
+}

@@ -1,0 +1,113 @@
+// The kernel boundary. Ops (src/ops) own the math and the gradients; a backend owns
+// the loops. Every op computes through the named kernels below, so a faster backend
+// plugs in by implementing them, without touching any gradient code.
+//
+// Kernels work on flat row-major arrays and plain sizes, never on Tensors. They write
+// into outputs the op allocated (through `alloc`), so a backend can decide where memory lives.
+
+export type Data = Float32Array | Float64Array;
+
+/** Elementwise functions of one input; `param` is the exponent of pow or the scalar of scale/addScalar. */
+export type UnaryOp = 'neg' | 'exp' | 'log' | 'sqrt' | 'relu' | 'sigmoid' | 'tanh' | 'pow' | 'scale' | 'addScalar' | 'abs';
+
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum';
+
+export type ReduceOp = 'sum' | 'max';
+
+/** Sizes of one conv2d call. Letters from the glossary: N batch, C in-channels, OC out-channels. */
+export interface Conv2dGeometry {
+  N: number; C: number; H: number; W: number;
+  OC: number; KH: number; KW: number;
+  OH: number; OW: number;
+  stride: number; padding: number;
+}
+
+/** Sizes of one pooling call: a KH×KW window moved by `stride`, channels pooled separately. */
+export interface Pool2dGeometry {
+  N: number; C: number; H: number; W: number;
+  KH: number; KW: number; OH: number; OW: number;
+  stride: number;
+}
+
+export interface AdamHyper {
+  lr: number; beta1: number; beta2: number; eps: number; weightDecay: number;
+  /** 1-based step count, for the bias correction. */
+  step: number;
+}
+
+export interface Backend {
+  readonly name: string;
+  /** How many threads the backend computes with (1 for the reference backend). */
+  readonly threads: number;
+
+  /** A zero-filled array of n elements. */
+  alloc(n: number, dtype: 'float32' | 'float64'): Data;
+
+  // ---- elementwise ----
+  /** y = f(x) */
+  unary(op: UnaryOp, x: Data, y: Data, param: number): void;
+  /** dx = dy · f'(x), given the forward's input x and output y. */
+  unaryBackward(op: UnaryOp, x: Data, y: Data, dy: Data, dx: Data, param: number): void;
+  /** out = a ∘ b, broadcasting a and b to outShape. */
+  binary(op: BinaryOp, a: Data, aShape: readonly number[], b: Data, bShape: readonly number[], out: Data, outShape: readonly number[]): void;
+  /** y += alpha · x (same length). */
+  axpy(alpha: number, x: Data, y: Data): void;
+
+  // ---- reductions ----
+  /**
+   * out = reduce of x over the axes where keep[i] is false; out has x's rank with those axes set to 1.
+   * For 'max', argmax (if given) receives the flat index in x of each maximum (the first on ties).
+   */
+  reduce(op: ReduceOp, x: Data, shape: readonly number[], axes: readonly number[], out: Data, argmax?: Int32Array): void;
+
+  // ---- data movement ----
+  /** y = x with axes permuted: y.shape[i] = x.shape[perm[i]]. */
+  permute(x: Data, shape: readonly number[], perm: readonly number[], y: Data): void;
+  /**
+   * Copy a box of size `box` from src (at srcStart) into dst (at dstStart). Slice, pad and
+   * concat are all this one kernel.
+   */
+  copyBox(src: Data, srcShape: readonly number[], srcStart: readonly number[],
+          dst: Data, dstShape: readonly number[], dstStart: readonly number[], box: readonly number[]): void;
+
+  // ---- matrix multiply ----
+  /**
+   * C = op(A)·op(B) + beta·C, with op(A):(M,K), op(B):(K,N), C:(M,N).
+   * transA means A is stored as (K,M); transB means B is stored as (N,K). beta is 0 or 1.
+   */
+  gemm(transA: boolean, transB: boolean, M: number, N: number, K: number, a: Data, b: Data, beta: 0 | 1, c: Data): void;
+  /** y[r, :] += b for every row r.   y:(rows, cols) b:(cols) */
+  addRowVector(y: Data, b: Data, rows: number, cols: number): void;
+  /** out[:] (+)= Σ_r dy[r, :]   dy:(rows, cols) -> out:(cols) */
+  sumRows(dy: Data, rows: number, cols: number, out: Data, accumulate: boolean): void;
+
+  // ---- convolution and pooling (NCHW) ----
+  /** y = x ⋆ w + b   x:(N,C,H,W) w:(OC,C,KH,KW) b:(OC) -> y:(N,OC,OH,OW) */
+  conv2d(x: Data, w: Data, b: Data | null, g: Conv2dGeometry, y: Data): void;
+  /** dx = dy ⋆ᵀ w  (the "full" correlation with the flipped kernel)   -> dx:(N,C,H,W) */
+  conv2dBackwardInput(dy: Data, w: Data, g: Conv2dGeometry, dx: Data): void;
+  /** dw = Σ_n dy[n] ⋆ x[n],  db = Σ_{n,oh,ow} dy   -> dw:(OC,C,KH,KW) db:(OC) */
+  conv2dBackwardFilter(x: Data, dy: Data, g: Conv2dGeometry, dw: Data, db: Data | null): void;
+  /** y = max over each window; argmax receives the flat index in x of each window's maximum. */
+  maxPool2d(x: Data, g: Pool2dGeometry, y: Data, argmax: Int32Array): void;
+  /** dx[argmax[i]] += dy[i] */
+  maxPool2dBackward(dy: Data, argmax: Int32Array, dx: Data): void;
+  /** y = mean over each window. */
+  avgPool2d(x: Data, g: Pool2dGeometry, y: Data): void;
+  /** dx[window] += dy / (KH·KW) */
+  avgPool2dBackward(dy: Data, g: Pool2dGeometry, dx: Data): void;
+
+  // ---- softmax and loss (rows of length cols) ----
+  /** y = softmax(x) or log-softmax(x), row by row. */
+  softmax(x: Data, rows: number, cols: number, y: Data, log: boolean): void;
+  /** softmax: dx = y ⊙ (dy − Σ dy⊙y);  log-softmax: dx = dy − softmax(x)·Σ dy */
+  softmaxBackward(y: Data, dy: Data, rows: number, cols: number, dx: Data, log: boolean): void;
+  /** probs = softmax(logits); returns mean over rows of −log probs[r, labels[r]]. */
+  softmaxCrossEntropy(logits: Data, labels: Int32Array, rows: number, cols: number, probs: Data): number;
+
+  // ---- optimizer updates (in place on p and the state arrays) ----
+  /** v = momentum·v + g + wd·p;  p -= lr·v   (v null: plain p -= lr·(g + wd·p)) */
+  sgdStep(p: Data, g: Data, v: Data | null, lr: number, momentum: number, weightDecay: number): void;
+  /** Adam (Kingma & Ba) with bias correction; weightDecay is decoupled (AdamW) when > 0. */
+  adamStep(p: Data, g: Data, m: Data, v: Data, h: AdamHyper): void;
+}

@@ -1,0 +1,51 @@
+// Reference matrix multiply and the two small helpers every dense layer needs.
+import type { Data } from '../backend.js';
+
+/**
+ * C = op(A)·op(B) + beta·C     op(A):(M,K) op(B):(K,N) C:(M,N)
+ *
+ * The i-k-j loop order: for each row i of C and each k, add A[i,k]·B[k,:] to C[i,:].
+ * The innermost loop walks B and C contiguously, which is what makes it cache friendly.
+ * Transposed operands are first copied into (M,K) / (K,N) layout so one loop serves all four cases.
+ */
+export function gemm(transA: boolean, transB: boolean, M: number, N: number, K: number,
+                     a: Data, b: Data, beta: 0 | 1, c: Data): void {
+  const A = transA ? transpose(a, K, M) : a;
+  const B = transB ? transpose(b, N, K) : b;
+  if (beta === 0) c.fill(0, 0, M * N);
+  for (let i = 0; i < M; i++) {
+    const ci = i * N;
+    for (let k = 0; k < K; k++) {
+      const aik = A[i * K + k];
+      if (aik === 0) continue; // ReLU outputs and padding make zeros common
+      const bk = k * N;
+      for (let j = 0; j < N; j++) c[ci + j] += aik * B[bk + j];
+    }
+  }
+}
+
+/** (rows, cols) -> (cols, rows) */
+function transpose(x: Data, rows: number, cols: number): Data {
+  const y = new (x.constructor as Float32ArrayConstructor | Float64ArrayConstructor)(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) y[c * rows + r] = x[r * cols + c];
+  }
+  return y;
+}
+
+/** y[r, :] += b */
+export function addRowVector(y: Data, b: Data, rows: number, cols: number): void {
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    for (let j = 0; j < cols; j++) y[o + j] += b[j];
+  }
+}
+
+/** out = (out +) Σ_r dy[r, :] */
+export function sumRows(dy: Data, rows: number, cols: number, out: Data, accumulate: boolean): void {
+  if (!accumulate) out.fill(0, 0, cols);
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    for (let j = 0; j < cols; j++) out[j] += dy[o + j];
+  }
+}

@@ -1,0 +1,22 @@
+// The reference backend: plain TypeScript loops, complete and readable. It is the
+// specification every faster backend is tested against.
+import type { Backend } from '../backend.js';
+import { axpy, binary, unary, unaryBackward } from './elementwise.js';
+import { copyBox, permute, reduce } from './reduce.js';
+import { addRowVector, gemm, sumRows } from './gemm.js';
+import { avgPool2d, avgPool2dBackward, conv2d, conv2dBackwardFilter, conv2dBackwardInput, maxPool2d, maxPool2dBackward } from './conv.js';
+import { softmax, softmaxBackward, softmaxCrossEntropy } from './softmax.js';
+import { adamStep, sgdStep } from './optim.js';
+
+export const referenceBackend: Backend = {
+  name: 'reference',
+  threads: 1,
+  alloc: (n, dtype) => (dtype === 'float64' ? new Float64Array(n) : new Float32Array(n)),
+  unary, unaryBackward, binary, axpy,
+  reduce, permute, copyBox,
+  gemm, addRowVector, sumRows,
+  conv2d, conv2dBackwardInput, conv2dBackwardFilter,
+  maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward,
+  softmax, softmaxBackward, softmaxCrossEntropy,
+  sgdStep, adamStep,
+};

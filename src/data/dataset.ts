@@ -1,0 +1,101 @@
+// Image classification data kept as bytes, converted to float tensors one batch at a time.
+import { Tensor } from '../tensor/tensor.js';
+import { backend } from '../backends/index.js';
+import { defaultRandom, type Random } from '../tensor/random.js';
+import { parseIdx } from './idx.js';
+
+/** Images (count × height × width bytes, 0–255) with one label each. */
+export class ImageDataset {
+  constructor(
+    readonly images: Uint8Array,
+    readonly labels: Uint8Array,
+    readonly count: number,
+    readonly height: number,
+    readonly width: number,
+  ) {
+    if (images.length !== count * height * width) {
+      throw new Error(`ImageDataset: ${images.length} pixel bytes do not make ${count} images of ${height}×${width}`);
+    }
+    if (labels.length !== count) {
+      throw new Error(`ImageDataset: ${labels.length} labels for ${count} images; expected one label per image`);
+    }
+  }
+
+  /** Build from the bytes of an IDX image file and an IDX label file. */
+  static fromIdx(imageBytes: Uint8Array, labelBytes: Uint8Array, names: [string, string] = ['images', 'labels']): ImageDataset {
+    const img = parseIdx(imageBytes, names[0]);
+    const lab = parseIdx(labelBytes, names[1]);
+    if (img.shape.length !== 3) throw new Error(`${names[0]}: expected images with 3 dimensions (count, rows, cols), got ${img.shape.length}`);
+    if (lab.shape.length !== 1) throw new Error(`${names[1]}: expected labels with 1 dimension (count), got ${lab.shape.length}`);
+    if (img.shape[0] !== lab.shape[0]) {
+      throw new Error(`${names[1]}: ${lab.shape[0]} labels for ${img.shape[0]} images in ${names[0]}; the counts must match`);
+    }
+    return new ImageDataset(img.data, lab.data, img.shape[0], img.shape[1], img.shape[2]);
+  }
+
+  /** The first n examples (shares memory). */
+  take(n: number): ImageDataset {
+    const k = Math.min(n, this.count);
+    const px = this.height * this.width;
+    return new ImageDataset(this.images.subarray(0, k * px), this.labels.subarray(0, k), k, this.height, this.width);
+  }
+
+  /** Number of classes: the largest label + 1. */
+  get classes(): number {
+    let m = 0;
+    for (const l of this.labels) if (l > m) m = l;
+    return m + 1;
+  }
+
+  /** Examples `indices` as a float tensor (B,1,H,W) with pixels scaled to [0,1], and their labels. */
+  batch(indices: ArrayLike<number>): { x: Tensor; y: Int32Array } {
+    const B = indices.length;
+    const px = this.height * this.width;
+    const x = backend().alloc(B * px, 'float32');
+    const y = new Int32Array(B);
+    for (let b = 0; b < B; b++) {
+      const src = indices[b] * px;
+      for (let i = 0; i < px; i++) x[b * px + i] = this.images[src + i] / 255;
+      y[b] = this.labels[indices[b]];
+    }
+    return { x: new Tensor(x, [B, 1, this.height, this.width]), y };
+  }
+}
+
+export interface DataLoaderOptions {
+  batchSize?: number;
+  shuffle?: boolean;
+  /** Generator for the shuffles; the same seed gives the same batches. */
+  rng?: Random;
+}
+
+/**
+ * Mini-batches over a dataset, reshuffled at the start of every pass.
+ * @example for (const { x, y } of new DataLoader(train, { batchSize: 64 })) { … }
+ */
+export class DataLoader {
+  readonly batchSize: number;
+  readonly shuffle: boolean;
+  private readonly rng: Random;
+
+  constructor(readonly dataset: ImageDataset, o: DataLoaderOptions = {}) {
+    this.batchSize = o.batchSize ?? 64;
+    if (!Number.isInteger(this.batchSize) || this.batchSize < 1) throw new Error(`DataLoader: batchSize must be a positive integer, got ${this.batchSize}`);
+    this.shuffle = o.shuffle ?? true;
+    this.rng = o.rng ?? defaultRandom;
+  }
+
+  /** Number of batches in one pass (the last one may be smaller). */
+  get length(): number {
+    return Math.ceil(this.dataset.count / this.batchSize);
+  }
+
+  *[Symbol.iterator](): Generator<{ x: Tensor; y: Int32Array }> {
+    const order = new Int32Array(this.dataset.count);
+    for (let i = 0; i < order.length; i++) order[i] = i;
+    if (this.shuffle) this.rng.shuffle(order);
+    for (let s = 0; s < order.length; s += this.batchSize) {
+      yield this.dataset.batch(order.subarray(s, Math.min(s + this.batchSize, order.length)));
+    }
+  }
+}

@@ -1,0 +1,21 @@
+// zerograd: deep learning built from zero. The browser-safe core.
+export { Tensor, tensor, zeros, ones, full, randn, rand, type DType, type TensorOptions } from './tensor/tensor.js';
+export { Random, manualSeed, defaultRandom } from './tensor/random.js';
+export { sizeOf, broadcastShapes, formatShape } from './tensor/shape.js';
+export { noGrad, isGradEnabled, type GradNode } from './autograd/engine.js';
+export { gradcheck, type GradcheckOptions, type GradcheckResult } from './autograd/gradcheck.js';
+export * as ops from './ops/index.js';
+export { backend, setBackend, registerBackend, listBackends } from './backends/index.js';
+export type { Backend, Data, Conv2dGeometry, Pool2dGeometry } from './backends/backend.js';
+export { Module, type LayerSpec } from './nn/module.js';
+export {
+  Linear, Conv2d, MaxPool2d, AvgPool2d, Flatten, ReLU, Sigmoid, Tanh, Softmax, Dropout, Sequential, moduleFromSpec,
+} from './nn/layers.js';
+export * as init from './nn/init.js';
+export { crossEntropy, mseLoss, CrossEntropyLoss, MSELoss } from './losses/index.js';
+export { Optimizer, SGD, Adam, StepLR, CosineLR, type Schedule } from './optim/index.js';
+export { parseIdx, encodeIdx } from './data/idx.js';
+export { ImageDataset, DataLoader } from './data/dataset.js';
+export { mlp, dnn, cnn, type Arch, type Activation, type MlpOptions, type CnnOptions } from './models/index.js';
+export { encodeModel, decodeModel, FORMAT_VERSION, type SavedModel } from './io/model-file.js';
+export { fit, trainEpoch, trainStep, evaluate, predictProbabilities, DivergedError, type Evaluation, type EpochInfo, type BatchInfo } from './train/index.js';

@@ -1,0 +1,69 @@
+// Matrix products: matmul and the fused fully connected (dense) layer op.
+import { backend } from '../backends/index.js';
+import { accumulate, result } from '../autograd/engine.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { formatShape } from '../tensor/shape.js';
+
+/**
+ * y = a·b     a:(M,K) b:(K,N) -> y:(M,N)
+ * da = dy·bᵀ    db = aᵀ·dy
+ */
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  if (a.rank !== 2 || b.rank !== 2 || a.shape[1] !== b.shape[0]) {
+    throw new Error(`matmul: expected (M,K)·(K,N), got ${formatShape(a.shape)}·${formatShape(b.shape)}`);
+  }
+  const [M, K] = a.shape;
+  const N = b.shape[1];
+  const y = backend().alloc(M * N, a.dtype);
+  backend().gemm(false, false, M, N, K, a.data, b.data, 0, y);
+  return result(y, [M, N], 'matmul', [a, b], (dy) => {
+    if (a.requiresGrad) {
+      const da = backend().alloc(M * K, a.dtype);
+      backend().gemm(false, true, M, K, N, dy, b.data, 0, da); // da = dy·bᵀ
+      accumulate(a, da, true);
+    }
+    if (b.requiresGrad) {
+      const db = backend().alloc(K * N, b.dtype);
+      backend().gemm(true, false, K, N, M, a.data, dy, 0, db); // db = aᵀ·dy
+      accumulate(b, db, true);
+    }
+  });
+}
+
+/**
+ * The fully connected (dense) layer: every output is a weighted sum of every input, plus a bias.
+ *   y = x·wᵀ + b     x:(N,IN) w:(OUT,IN) b:(OUT) -> y:(N,OUT)
+ * Backward:
+ *   dx = dy·w        (N,OUT)·(OUT,IN)
+ *   dw = dyᵀ·x       (OUT,N)·(N,IN)
+ *   db = Σ_n dy[n,:]
+ * w is stored (OUT,IN) like PyTorch, so each row of w is one neuron's weights.
+ */
+export function linear(x: Tensor, w: Tensor, b: Tensor | null, layer = 'linear'): Tensor {
+  const [OUT, IN] = w.shape;
+  if (x.rank !== 2 || x.shape[1] !== IN) {
+    throw new Error(`${layer}: expected input (N,${IN}), got ${formatShape(x.shape)}`);
+  }
+  const N = x.shape[0];
+  const y = backend().alloc(N * OUT, x.dtype);
+  backend().gemm(false, true, N, OUT, IN, x.data, w.data, 0, y);
+  if (b) backend().addRowVector(y, b.data, N, OUT);
+  const parents = b ? [x, w, b] : [x, w];
+  return result(y, [N, OUT], 'linear', parents, (dy) => {
+    if (x.requiresGrad) {
+      const dx = backend().alloc(N * IN, x.dtype);
+      backend().gemm(false, false, N, IN, OUT, dy, w.data, 0, dx); // dx = dy·w
+      accumulate(x, dx, true);
+    }
+    if (w.requiresGrad) {
+      const dw = backend().alloc(OUT * IN, w.dtype);
+      backend().gemm(true, false, OUT, IN, N, dy, x.data, 0, dw); // dw = dyᵀ·x
+      accumulate(w, dw, true);
+    }
+    if (b && b.requiresGrad) {
+      const db = backend().alloc(OUT, b.dtype);
+      backend().sumRows(dy, N, OUT, db, false); // db = Σ_n dy
+      accumulate(b, db, true);
+    }
+  });
+}
