@@ -19,3 +19,5 @@ export { ImageDataset, DataLoader } from './data/dataset.js';
 export { mlp, dnn, cnn, type Arch, type Activation, type MlpOptions, type CnnOptions } from './models/index.js';
 export { encodeModel, decodeModel, FORMAT_VERSION, type SavedModel } from './io/model-file.js';
 export { fit, trainEpoch, trainStep, evaluate, predictProbabilities, DivergedError, type Evaluation, type EpochInfo, type BatchInfo } from './train/index.js';
+export { summarize, formatSummary, type LayerRow } from './nn/summary.js';
+export { frameDigit } from './data/preprocess.js';
