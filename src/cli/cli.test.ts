@@ -1,0 +1,130 @@
+// The command line end to end, on a subset of MNIST.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PNG } from 'pngjs';
+import jpeg from 'jpeg-js';
+import { loadMnist } from '../data/mnist.js';
+
+const BIN = fileURLToPath(new URL('../../bin/zerograd.js', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'zg-cli-'));
+
+function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { maxBuffer: 1 << 24 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+function lastJson(stdout: string): any {
+  const lines = stdout.trim().split('\n');
+  return JSON.parse(lines[lines.length - 1]);
+}
+
+/** A test digit drawn dark on white at 3× size, as a PNG or JPEG file. */
+function digitFile(index: number, kind: 'png' | 'jpg'): { path: string; label: number } {
+  const { test: t } = loadMnist();
+  const S = 3, W = 28 * S;
+  const rgba = Buffer.alloc(W * W * 4);
+  for (let y = 0; y < W; y++) for (let x = 0; x < W; x++) {
+    const v = 255 - t.images[index * 784 + Math.floor(y / S) * 28 + Math.floor(x / S)];
+    rgba.set([v, v, v, 255], (y * W + x) * 4);
+  }
+  const path = join(dir, `digit${index}.${kind}`);
+  if (kind === 'png') {
+    const png = new PNG({ width: W, height: W });
+    rgba.copy(png.data);
+    writeFileSync(path, PNG.sync.write(png));
+  } else {
+    writeFileSync(path, jpeg.encode({ data: rgba, width: W, height: W }, 95).data);
+  }
+  return { path, label: t.labels[index] };
+}
+
+test('train a CNN on 3,000 images: at least 90% test accuracy; then eval, predict and summary', async () => {
+  const model = join(dir, 'cnn.zg');
+  const r = await run(['train', '--model', 'cnn', '--kernels', '8', '--hidden', '64', '--limit', '3000', '--epochs', '2',
+    '--batch-size', '50', '--seed', '1', '--out', model, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const res = lastJson(r.stdout);
+  assert.ok(res.testAccuracy >= 0.9, `test accuracy ${res.testAccuracy}`);
+  assert.equal(res.epochs, 2);
+  for (const k of ['trainLoss', 'seconds', 'samplesPerSecond', 'parameters']) assert.equal(typeof res[k], 'number', k);
+
+  const e = await run(['eval', '--model', model, '--json']);
+  assert.equal(e.code, 0, e.stderr);
+  const ev = lastJson(e.stdout);
+  assert.equal(ev.accuracy, res.testAccuracy, 'eval of the saved model matches the accuracy at the end of training');
+  assert.equal(ev.confusion.flat().reduce((a: number, b: number) => a + b, 0), 10000);
+  assert.equal(ev.perClass.length, 10);
+  const text = await run(['eval', '--model', model]);
+  assert.match(text.stdout, /confusion matrix/);
+
+  const files = [digitFile(0, 'png'), digitFile(1, 'jpg'), digitFile(2, 'png')];
+  const p = await run(['predict', '--model', model, '--top', '3', '--json', ...files.map((f) => f.path)]);
+  assert.equal(p.code, 0, p.stderr);
+  const preds = lastJson(p.stdout);
+  assert.deepEqual(preds.map((q: any) => q.prediction), files.map((f) => f.label));
+  for (const q of preds) {
+    assert.equal(q.top.length, 3);
+    assert.ok(q.top[0].probability >= q.top[1].probability);
+  }
+  const pt = await run(['predict', '--model', model, files[0].path]);
+  assert.match(pt.stdout, new RegExp(`: ${files[0].label}\\n\\s+${files[0].label}\\s+\\d+\\.\\d%`));
+
+  const s = await run(['summary', '--model', model, '--json']);
+  const sum = lastJson(s.stdout);
+  assert.equal(sum.parameters, res.parameters);
+  assert.deepEqual(sum.layers.map((l: any) => l.type), ['Conv2d', 'ReLU', 'MaxPool2d', 'Flatten', 'Linear', 'ReLU', 'Linear']);
+});
+
+test('summary of a built-in architecture', async () => {
+  const r = await run(['summary', '--arch', 'cnn', '--kernels', '30', '--hidden', '100']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /Conv2d\s+\(30,24,24\)\s+780/);
+  assert.match(r.stdout, /total parameters: 433,890/);
+});
+
+test('user errors: one clear line, no stack trace, exit code 1', async () => {
+  const cases: Array<[string[], RegExp]> = [
+    [['train', '--bogus'], /unknown option '--bogus'/],
+    [['train', '--epochs', 'two'], /--epochs expects a positive integer, got 'two'/],
+    [['train', '--model', 'rnn'], /argument 'rnn' is invalid. Allowed choices are mlp, dnn, cnn/],
+    [['train', '--hidden', '100,x'], /--hidden expects comma-separated positive integers/],
+    [['train', '--data-dir', join(dir, 'nowhere')], /data directory not found/],
+    [['eval', '--model', join(dir, 'missing.zg')], /model file not found/],
+    [['summary'], /give --model FILE \(a saved model\) or --arch mlp\|dnn\|cnn/],
+  ];
+  const notModel = join(dir, 'not-a-model.zg');
+  writeFileSync(notModel, 'hello');
+  cases.push([['eval', '--model', notModel], /not a zerograd model file/]);
+  const badImage = join(dir, 'bad.png');
+  writeFileSync(badImage, 'not an image');
+  cases.push([['predict', '--model', notModel, badImage], /not a zerograd model file/]);
+  for (const [args, pattern] of cases) {
+    const r = await run(args);
+    assert.equal(r.code, 1, `${args.join(' ')}: exit code ${r.code}`);
+    assert.match(r.stderr, pattern, args.join(' '));
+    assert.doesNotMatch(r.stderr, /\n\s+at /, `${args.join(' ')} printed a stack trace`);
+  }
+});
+
+test('predict: an unreadable image is reported by name', async () => {
+  const model = join(dir, 'tiny.zg');
+  const t = await run(['train', '--model', 'mlp', '--hidden', '8', '--limit', '200', '--epochs', '1', '--out', model]);
+  assert.equal(t.code, 0, t.stderr);
+  const badImage = join(dir, 'broken.png');
+  writeFileSync(badImage, Buffer.from([0x89, 0x50, 0x4e, 0x47, 1, 2, 3]));
+  const r = await run(['predict', '--model', model, badImage]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /broken.png: cannot decode PNG image/);
+  const txt = join(dir, 'notes.txt');
+  writeFileSync(txt, 'hello');
+  const r2 = await run(['predict', '--model', model, txt]);
+  assert.match(r2.stderr, /notes.txt: not a PNG or JPEG image/);
+});

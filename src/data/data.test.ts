@@ -1,0 +1,109 @@
+// The IDX reader (plain, gzip, broken files), MNIST loading from a folder, and batching.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { encodeIdx, parseIdx } from './idx.js';
+import { ImageDataset, DataLoader } from './dataset.js';
+import { loadMnist, MNIST_FILES } from './mnist.js';
+import { Random } from '../tensor/random.js';
+import { frameDigit } from './preprocess.js';
+
+function tinySet(count: number): { images: Uint8Array; labels: Uint8Array } {
+  const images = new Uint8Array(count * 4 * 3).map((_, i) => (i * 7) % 256);
+  const labels = new Uint8Array(count).map((_, i) => i % 10);
+  return { images, labels };
+}
+
+test('parseIdx reads shape and values', () => {
+  const { images } = tinySet(2);
+  const parsed = parseIdx(encodeIdx([2, 4, 3], images));
+  assert.deepEqual(parsed.shape, [2, 4, 3]);
+  assert.deepEqual(Array.from(parsed.data), Array.from(images));
+});
+
+test('parseIdx rejects broken files with a clear message', () => {
+  assert.throws(() => parseIdx(new Uint8Array([1, 2]), 'x.idx'), /x.idx: not an IDX file \(only 2 bytes/);
+  assert.throws(() => parseIdx(new TextEncoder().encode('hello world'), 'x.idx'), /not an IDX file \(first bytes 0x68 0x65, expected 0x00 0x00\)/);
+  assert.throws(() => parseIdx(new Uint8Array([0, 0, 0x0d, 1, 0, 0, 0, 1, 0, 0, 0, 0]), 'f.idx'), /IDX value type 0x0d is not supported/);
+  const good = encodeIdx([2, 4, 3], tinySet(2).images);
+  assert.throws(() => parseIdx(good.subarray(0, good.length - 5), 't.idx'), /promises 24 values .* but the file holds 19 \(truncated or corrupted\)/);
+});
+
+function writeSet(dir: string, gz: boolean, trainCount = 5, trainLabels = 5): void {
+  const put = (name: string, bytes: Uint8Array) => writeFileSync(join(dir, gz ? name + '.gz' : name), gz ? gzipSync(bytes) : bytes);
+  const a = tinySet(trainCount);
+  put(MNIST_FILES.trainImages, encodeIdx([trainCount, 4, 3], a.images));
+  put(MNIST_FILES.trainLabels, encodeIdx([trainLabels], tinySet(trainLabels).labels));
+  const b = tinySet(3);
+  put(MNIST_FILES.testImages, encodeIdx([3, 4, 3], b.images));
+  put(MNIST_FILES.testLabels, encodeIdx([3], b.labels));
+}
+
+test('loadMnist reads a folder of plain or gzip files', () => {
+  for (const gz of [false, true]) {
+    const dir = mkdtempSync(join(tmpdir(), 'zg-data-'));
+    writeSet(dir, gz);
+    const { train, test } = loadMnist(dir);
+    assert.equal(train.count, 5);
+    assert.equal(test.count, 3);
+    assert.equal(train.height, 4);
+    assert.equal(train.width, 3);
+    assert.deepEqual(Array.from(train.labels), [0, 1, 2, 3, 4]);
+  }
+});
+
+test('loadMnist: missing files, count mismatches and bad gzip are reported', () => {
+  const empty = mkdtempSync(join(tmpdir(), 'zg-data-'));
+  assert.throws(() => loadMnist(empty), /missing data file: .*train-images-idx3-ubyte \(or train-images-idx3-ubyte.gz\)/);
+  assert.throws(() => loadMnist(join(empty, 'nope')), /data directory not found/);
+  const bad = mkdtempSync(join(tmpdir(), 'zg-data-'));
+  writeSet(bad, false, 5, 4);
+  assert.throws(() => loadMnist(bad), /4 labels for 5 images .* the counts must match/);
+  const badGz = mkdtempSync(join(tmpdir(), 'zg-data-'));
+  writeSet(badGz, true);
+  writeFileSync(join(badGz, MNIST_FILES.testImages + '.gz'), 'not gzip');
+  assert.throws(() => loadMnist(badGz), /t10k-images-idx3-ubyte.gz: not a valid gzip file/);
+  writeFileSync(join(badGz, MNIST_FILES.testImages), ''); // a plain file wins when both exist
+  assert.throws(() => loadMnist(badGz), /not an IDX file \(only 0 bytes/);
+});
+
+test('the embedded MNIST has 60,000 training and 10,000 test images', () => {
+  const { train, test } = loadMnist();
+  assert.equal(train.count, 60000);
+  assert.equal(test.count, 10000);
+  assert.equal(train.height, 28);
+  assert.equal(train.classes, 10);
+});
+
+test('DataLoader: seeded shuffles, every example once per pass, pixels scaled to [0,1]', () => {
+  const { images, labels } = tinySet(10);
+  const ds = new ImageDataset(images, labels, 10, 4, 3);
+  const seen = (seed: number) => [...new DataLoader(ds, { batchSize: 4, rng: new Random(seed) })].flatMap((b) => Array.from(b.y));
+  assert.deepEqual(seen(1), seen(1));
+  assert.notDeepEqual(seen(1), seen(2));
+  assert.deepEqual([...seen(1)].sort(), Array.from(labels).sort());
+  const batches = [...new DataLoader(ds, { batchSize: 4, shuffle: false })];
+  assert.deepEqual(batches.map((b) => b.x.shape), [[4, 1, 4, 3], [4, 1, 4, 3], [2, 1, 4, 3]]);
+  assert.equal(batches[0].x.data[1], Math.fround(7 / 255));
+  assert.throws(() => new DataLoader(ds, { batchSize: 0 }), /batchSize must be a positive integer, got 0/);
+});
+
+test('frameDigit: a dark digit on white paper becomes a centered white digit in a 20-pixel box', () => {
+  const W = 100, H = 60;
+  const gray = new Uint8Array(W * H).fill(255);
+  for (let y = 10; y < 50; y++) for (let x = 70; x < 80; x++) gray[y * W + x] = 0; // a vertical bar, off-center
+  const out = frameDigit(gray, W, H);
+  assert.equal(out.length, 784);
+  let mass = 0, cx = 0, cy = 0, rows = new Set<number>();
+  for (let y = 0; y < 28; y++) for (let x = 0; x < 28; x++) {
+    const v = out[y * 28 + x];
+    if (v > 0.5) rows.add(y);
+    mass += v; cx += v * x; cy += v * y;
+  }
+  assert.equal(rows.size, 20, 'the long side spans 20 pixels');
+  assert.ok(Math.abs(cx / mass - 13.5) <= 1 && Math.abs(cy / mass - 13.5) <= 1, `center of mass (${cx / mass}, ${cy / mass})`);
+  assert.ok(frameDigit(new Uint8Array(16).fill(255), 4, 4).every((v) => v === 0), 'a blank image stays blank');
+});

@@ -1,0 +1,103 @@
+// It learns: one batch can be overfit, and a fixed seed gives a fixed loss curve.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cnn, mlp } from '../models/index.js';
+import { Adam, SGD, CosineLR, StepLR } from '../optim/index.js';
+import { Random, manualSeed } from '../tensor/random.js';
+import { ImageDataset } from '../data/dataset.js';
+import { DivergedError, evaluate, fit, trainEpoch, trainStep } from './index.js';
+import { tensor } from '../tensor/tensor.js';
+import { Linear } from '../nn/layers.js';
+import { mseLoss } from '../losses/index.js';
+
+/** A tiny synthetic digit set: class c is a bright vertical bar at column 4c+2 (with noise). */
+function bars(count: number, seed: number): ImageDataset {
+  const rng = new Random(seed);
+  const images = new Uint8Array(count * 28 * 28);
+  const labels = new Uint8Array(count);
+  for (let i = 0; i < count; i++) {
+    const c = rng.int(5);
+    labels[i] = c;
+    for (let p = 0; p < 784; p++) images[i * 784 + p] = rng.int(40);
+    for (let y = 4; y < 24; y++) for (let dx = 0; dx < 3; dx++) images[i * 784 + y * 28 + 4 * c + 2 + dx] = 200 + rng.int(55);
+  }
+  return new ImageDataset(images, labels, count, 28, 28);
+}
+
+test('overfits one batch: the loss goes to nearly zero', () => {
+  manualSeed(1);
+  const data = bars(20, 2);
+  const net = cnn({ kernels: 4, hidden: 16, classes: 5 });
+  const opt = new Adam(net.parameters(), { lr: 0.01 });
+  const { x, y } = data.batch(Array.from({ length: 20 }, (_, i) => i));
+  const first = trainStep(net, opt, x, y).loss;
+  let last = first;
+  for (let i = 0; i < 60; i++) last = trainStep(net, opt, x, y).loss;
+  assert.ok(last < 0.01 * first, `loss went from ${first} to ${last}`);
+});
+
+test('learns a small task to full test accuracy with SGD', () => {
+  manualSeed(3);
+  const net = mlp({ hidden: [32], classes: 5 });
+  const history = fit(net, bars(300, 4), new SGD(net.parameters(), { lr: 0.1, momentum: 0.9 }),
+    { epochs: 3, batchSize: 20, rng: new Random(5), test: bars(100, 6) });
+  assert.ok(history[2].test!.accuracy > 0.95, `test accuracy ${history[2].test!.accuracy}`);
+  assert.ok(history[2].trainLoss < history[0].trainLoss);
+});
+
+test('the same seed gives the same loss curve, bit for bit', () => {
+  const run = (): number[] => {
+    manualSeed(7);
+    const net = cnn({ kernels: 3, hidden: 8, classes: 5, dropout: 0.2 });
+    const opt = new Adam(net.parameters());
+    const losses: number[] = [];
+    trainEpoch(net, bars(60, 8), opt, { batchSize: 10, rng: new Random(9), onBatch: (b) => losses.push(b.loss) });
+    return losses;
+  };
+  const a = run();
+  const b = run();
+  assert.equal(a.length, 6);
+  assert.deepEqual(a, b);
+});
+
+test('a diverging loss stops training with a message that suggests a lower learning rate', () => {
+  manualSeed(1);
+  const net = mlp({ hidden: [8], classes: 5 });
+  const opt = new SGD(net.parameters(), { lr: 1e30 });
+  assert.throws(() => trainEpoch(net, bars(40, 1), opt, { batchSize: 10 }),
+    (e: unknown) => e instanceof DivergedError && /NaN or infinite.*try a lower learning rate/.test(e.message));
+});
+
+test('evaluate: accuracy, confusion matrix and per-class accuracy agree', () => {
+  manualSeed(1);
+  const net = mlp({ hidden: [8], classes: 5 });
+  const e = evaluate(net, bars(50, 2), 16, 5);
+  const total = e.confusion.flat().reduce((a, b) => a + b, 0);
+  assert.equal(total, 50);
+  const diag = e.confusion.reduce((s, row, i) => s + row[i], 0);
+  assert.equal(diag / 50, e.accuracy);
+});
+
+test('regression with MSE: a linear layer fits y = 2x − 1', () => {
+  manualSeed(2);
+  const fc = new Linear({ inFeatures: 1, outFeatures: 1 });
+  const opt = new SGD(fc.parameters(), { lr: 0.1 });
+  const x = tensor([[-1], [0], [0.5], [1], [2]]);
+  const y = tensor([[-3], [-1], [0], [1], [3]]);
+  for (let i = 0; i < 300; i++) {
+    opt.zeroGrad();
+    mseLoss(fc.forward(x), y).backward();
+    opt.step();
+  }
+  assert.ok(Math.abs(fc.weight.item() - 2) < 1e-3 && Math.abs(fc.bias!.item() + 1) < 1e-3, `w=${fc.weight.item()} b=${fc.bias!.item()}`);
+});
+
+test('learning-rate schedules', () => {
+  const step = new StepLR(0.1, 2, 0.5);
+  assert.deepEqual([0, 1, 2, 3, 4].map((e) => step.rate(e)), [0.1, 0.1, 0.05, 0.05, 0.025]);
+  const cos = new CosineLR(1, 4);
+  assert.equal(cos.rate(0), 1);
+  assert.ok(Math.abs(cos.rate(2) - 0.5) < 1e-12);
+  assert.ok(Math.abs(cos.rate(4)) < 1e-12);
+  assert.throws(() => new SGD([tensor([1])], { lr: 0 }), /learning rate must be a positive number, got 0/);
+});
