@@ -65,14 +65,33 @@ export function accumulate(t: Tensor, g: Data, fresh = false): void {
   if (g.length !== t.size) {
     throw new Error(`internal: gradient of length ${g.length} for tensor of shape ${formatShape(t.shape)}`);
   }
+  const b = backend();
   if (t.gradFn && pending) {
     const prev = pending.get(t);
-    if (prev) backend().axpy(1, g, prev);
-    else pending.set(t, fresh ? g : g.slice());
+    if (prev) b.axpy(1, g, prev);
+    else pending.set(t, fresh ? g : copyOf(g));
     return;
   }
-  if (t.grad) backend().axpy(1, g, t.grad.data);
-  else t.grad = new Tensor(fresh ? g : g.slice(), t.shape, false);
+  if (t.grad) {
+    b.axpy(1, g, t.grad.data);
+  } else {
+    // A leaf's gradient outlives the step's scope: the optimizer reads it after backward.
+    const own = fresh ? g : copyOf(g);
+    b.keep(own);
+    t.grad = new Tensor(own, t.shape, false);
+  }
+}
+
+function copyOf(g: Data): Data {
+  const c = backend().alloc(g.length, g instanceof Float64Array ? 'float64' : 'float32');
+  c.set(g);
+  return c;
+}
+
+/** Release a leaf's gradient (zeroGrad): its memory goes back to the backend. */
+export function clearGrad(t: Tensor): void {
+  if (t.grad) backend().dispose(t.grad.data);
+  t.grad = null;
 }
 
 /** Run backpropagation from `root`. `grad` defaults to 1 and is required for non-scalar roots. */
@@ -85,7 +104,7 @@ export function runBackward(root: Tensor, grad?: Tensor): void {
     if (!shapeEquals(grad.shape, root.shape)) {
       throw new Error(`backward: gradient of shape ${formatShape(grad.shape)} given for a tensor of shape ${formatShape(root.shape)}`);
     }
-    seed = grad.data.slice();
+    seed = copyOf(grad.data);
   } else {
     if (sizeOf(root.shape) !== 1) {
       throw new Error(`backward: a tensor of shape ${formatShape(root.shape)} needs an explicit gradient; call it on a scalar loss or pass grad`);

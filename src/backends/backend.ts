@@ -42,6 +42,17 @@ export interface Backend {
 
   /** A zero-filled array of n elements. */
   alloc(n: number, dtype: 'float32' | 'float64'): Data;
+  /** An array of n indices (max-pooling's argmax). */
+  allocInt32(n: number): Int32Array;
+  /**
+   * Run fn; memory the backend allocated inside it and that was not kept is released at the end.
+   * The training loop runs each step in one. (A no-op for backends whose memory the GC manages.)
+   */
+  scope<T>(fn: () => T): T;
+  /** Exempt an allocation from the enclosing scope's release (parameters' gradients, optimizer state). */
+  keep(d: Data | Int32Array): void;
+  /** Release an allocation now; it must not be used again. */
+  dispose(d: Data | Int32Array): void;
 
   // ---- elementwise ----
   /** y = f(x) */
@@ -90,8 +101,8 @@ export interface Backend {
   conv2dBackwardFilter(x: Data, dy: Data, g: Conv2dGeometry, dw: Data, db: Data | null): void;
   /** y = max over each window; argmax receives the flat index in x of each window's maximum. */
   maxPool2d(x: Data, g: Pool2dGeometry, y: Data, argmax: Int32Array): void;
-  /** dx[argmax[i]] += dy[i] */
-  maxPool2dBackward(dy: Data, argmax: Int32Array, dx: Data): void;
+  /** dx = 0, then dx[argmax[i]] += dy[i] */
+  maxPool2dBackward(dy: Data, argmax: Int32Array, g: Pool2dGeometry, dx: Data): void;
   /** y = mean over each window. */
   avgPool2d(x: Data, g: Pool2dGeometry, y: Data): void;
   /** dx[window] += dy / (KH·KW) */

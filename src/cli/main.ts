@@ -5,6 +5,7 @@ import { basename } from 'node:path';
 import * as zg from '../node.js';
 import { readImage } from './image.js';
 import { fraction, intList, nonNegativeInt, positiveInt, positiveNumber } from './options.js';
+import { useBackend } from '../backends/wasm/node.js';
 
 /** An error in what the user asked for: printed as one line, without a stack trace. */
 class UserError extends Error {}
@@ -220,12 +221,25 @@ function summaryCommand(o: ModelOptions & { file?: string; arch?: zg.Arch; json:
   console.log(zg.formatSummary(rows, inputShape));
 }
 
+/** --backend and --threads, on every command that computes. */
+const backendOptions = (c: Command): Command => c
+  .addOption(new Option('--backend <name>', 'compute backend (default: ZEROGRAD_BACKEND, else the fastest available)').choices(['auto', 'wasm', 'reference']))
+  .option('--threads <n>', 'threads for the wasm backend (default: ZEROGRAD_THREADS, else all cores)', positiveInt('--threads'));
+
+async function selectBackend(o: { backend?: string; threads?: number }): Promise<void> {
+  try {
+    await useBackend({ backend: o.backend, threads: o.threads });
+  } catch (e) {
+    throw new UserError((e as Error).message);
+  }
+}
+
 export function makeProgram(): Command {
   const program = new Command('zerograd')
     .description('Deep learning built from zero: train, inspect and use neural networks on MNIST.')
     .showHelpAfterError('(run with --help for usage)');
 
-  modelShapeOptions(program.command('train')
+  backendOptions(modelShapeOptions(program.command('train')
     .description('train a network on MNIST (or any MNIST-format data) and save it')
     .addOption(archOption())
     .option('--epochs <n>', 'passes over the training set', positiveInt('--epochs'), 3)
@@ -238,39 +252,43 @@ export function makeProgram(): Command {
     .option('--data-dir <dir>', 'folder with the four MNIST-format IDX files (default: the MNIST that ships with zerograd)')
     .option('--out <file>', 'where to save the model (default: <arch>.zg)')
     .option('--no-progress', 'plain progress lines even on a terminal')
-    .option('--json', 'print the results as one JSON object on the last line', false))
+    .option('--json', 'print the results as one JSON object on the last line', false)))
+    .hook('preAction', (_, cmd) => selectBackend(cmd.opts()))
     .action((o: TrainOptions) => train(o));
 
-  program.command('eval')
+  backendOptions(program.command('eval'))
     .description('test accuracy, per-class accuracy and confusion matrix of a saved model')
     .requiredOption('--model <file>', 'model file')
     .option('--data-dir <dir>', 'folder with MNIST-format IDX files')
     .option('--json', 'print JSON', false)
+    .hook('preAction', (_, cmd) => selectBackend(cmd.opts()))
     .action((o) => evalCommand(o));
 
-  program.command('predict')
+  backendOptions(program.command('predict'))
     .description('classify PNG or JPEG images of digits')
     .argument('<images...>', 'image files')
     .requiredOption('--model <file>', 'model file')
     .option('--top <k>', 'how many classes to show', positiveInt('--top'), 3)
     .option('--json', 'print JSON', false)
+    .hook('preAction', (_, cmd) => selectBackend(cmd.opts()))
     .action((images: string[], o) => predictCommand(images, o));
 
-  modelShapeOptions(program.command('summary')
+  backendOptions(modelShapeOptions(program.command('summary')
     .description('layers, output shapes and parameter counts of a model file or a built-in architecture')
     .option('--model <file>', 'model file')
     .addOption(new Option('--arch <arch>', 'built-in architecture').choices(['mlp', 'dnn', 'cnn']))
-    .option('--json', 'print JSON', false))
+    .option('--json', 'print JSON', false)))
+    .hook('preAction', (_, cmd) => selectBackend(cmd.opts()))
     .action((o) => summaryCommand({ ...o, file: o.model, model: o.arch ?? 'cnn' }));
 
   return program;
 }
 
-export function main(argv: string[]): void {
+export async function main(argv: string[]): Promise<void> {
   const program = makeProgram();
   program.exitOverride();
   try {
-    program.parse(argv);
+    await program.parseAsync(argv);
   } catch (e) {
     if (e instanceof CommanderError) {
       process.exitCode = e.exitCode;

@@ -90,12 +90,17 @@ export class DataLoader {
     return Math.ceil(this.dataset.count / this.batchSize);
   }
 
-  *[Symbol.iterator](): Generator<{ x: Tensor; y: Int32Array }> {
+  /** The example indices of each batch of one pass (shuffled if enabled). */
+  *indexBatches(): Generator<Int32Array> {
     const order = new Int32Array(this.dataset.count);
     for (let i = 0; i < order.length; i++) order[i] = i;
     if (this.shuffle) this.rng.shuffle(order);
     for (let s = 0; s < order.length; s += this.batchSize) {
-      yield this.dataset.batch(order.subarray(s, Math.min(s + this.batchSize, order.length)));
+      yield order.subarray(s, Math.min(s + this.batchSize, order.length));
     }
+  }
+
+  *[Symbol.iterator](): Generator<{ x: Tensor; y: Int32Array }> {
+    for (const indices of this.indexBatches()) yield this.dataset.batch(indices);
   }
 }

@@ -1,5 +1,6 @@
 // Module: the building block of networks, in the shape PyTorch users know.
 import { Tensor } from '../tensor/tensor.js';
+import { clearGrad } from '../autograd/engine.js';
 import { formatShape, shapeEquals } from '../tensor/shape.js';
 
 /** A layer as plain data: its type and options. Model files store networks as these. */
@@ -102,9 +103,9 @@ export abstract class Module {
     return this.train(false);
   }
 
-  /** Clear every parameter's gradient, before the next backward. */
+  /** Clear every parameter's gradient, before the next backward (gradients accumulate otherwise). */
   zeroGrad(): void {
-    for (const p of this.parameters()) p.grad = null;
+    for (const p of this.parameters()) clearGrad(p);
   }
 
   /** Calling a module is calling forward. */

@@ -89,11 +89,11 @@ export function maxPool2d(x: Tensor, options: Pool2dOptions = {}, layer = 'maxPo
   const g = poolGeometry(x, options, layer);
   const shape = [g.N, g.C, g.OH, g.OW];
   const y = backend().alloc(sizeOf(shape), x.dtype);
-  const argmax = new Int32Array(y.length);
+  const argmax = backend().allocInt32(y.length);
   backend().maxPool2d(x.data, g, y, argmax);
   return result(y, shape, 'maxPool2d', [x], (dy) => {
     const dx = backend().alloc(x.size, x.dtype);
-    backend().maxPool2dBackward(dy, argmax, dx);
+    backend().maxPool2dBackward(dy, argmax, g, dx);
     accumulate(x, dx, true);
   });
 }

@@ -2,6 +2,7 @@
 import type { Data } from '../backends/backend.js';
 import { backend } from '../backends/index.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { clearGrad } from '../autograd/engine.js';
 
 /** Base class: holds the parameters and the learning rate. */
 export abstract class Optimizer {
@@ -18,11 +19,18 @@ export abstract class Optimizer {
 
   /** Clear the gradients before the next backward (they accumulate otherwise). */
   zeroGrad(): void {
-    for (const p of this.params) p.grad = null;
+    for (const p of this.params) clearGrad(p);
   }
 
   /** Apply one update from the current gradients. Parameters without a gradient are left alone. */
   abstract step(): void;
+
+  /** A zeroed state buffer that lives as long as the optimizer (kept out of the step's scope). */
+  protected state(n: number, dtype: 'float32' | 'float64'): Data {
+    const d = backend().alloc(n, dtype);
+    backend().keep(d);
+    return d;
+  }
 }
 
 export interface SGDOptions {
@@ -54,7 +62,7 @@ export class SGD extends Optimizer {
       if (!p.grad) continue;
       let v: Data | null = null;
       if (this.momentum > 0) {
-        v = this.velocity.get(p) ?? backend().alloc(p.size, p.dtype);
+        v = this.velocity.get(p) ?? this.state(p.size, p.dtype);
         this.velocity.set(p, v);
       }
       backend().sgdStep(p.data, p.grad.data, v, this.lr, this.momentum, this.weightDecay);
@@ -98,7 +106,7 @@ export class Adam extends Optimizer {
       if (!p.grad) continue;
       let s = this.moments.get(p);
       if (!s) {
-        s = { m: backend().alloc(p.size, p.dtype), v: backend().alloc(p.size, p.dtype) };
+        s = { m: this.state(p.size, p.dtype), v: this.state(p.size, p.dtype) };
         this.moments.set(p, s);
       }
       backend().adamStep(p.data, p.grad.data, s.m, s.v,

@@ -6,6 +6,7 @@ import { noGrad } from '../autograd/engine.js';
 import { DataLoader, type ImageDataset } from '../data/dataset.js';
 import type { Random } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { backend } from '../backends/index.js';
 
 /** Thrown when the loss becomes NaN or infinite. */
 export class DivergedError extends Error {
@@ -67,8 +68,12 @@ export function trainEpoch(model: Module, data: ImageDataset, opt: Optimizer, o:
   let correct = 0;
   let samples = 0;
   let batch = 0;
-  for (const { x, y } of loader) {
-    const r = trainStep(model, opt, x, y);
+  for (const indices of loader.indexBatches()) {
+    // One scope per step: the batch, activations and gradients of intermediates are released at its end.
+    const { r, y } = backend().scope(() => {
+      const { x, y } = data.batch(indices);
+      return { r: trainStep(model, opt, x, y), y };
+    });
     if (!Number.isFinite(r.loss)) throw new DivergedError(epoch, batch, opt.lr);
     lossSum += r.loss * y.length;
     correct += r.correct;
@@ -97,7 +102,8 @@ export function evaluate(model: Module, data: ImageDataset, batchSize = 1000, cl
   let lossSum = 0;
   let correct = 0;
   noGrad(() => {
-    for (const { x, y } of new DataLoader(data, { batchSize, shuffle: false })) {
+    for (const indices of new DataLoader(data, { batchSize, shuffle: false }).indexBatches()) backend().scope(() => {
+      const { x, y } = data.batch(indices);
       const logits = model.forward(x);
       lossSum += crossEntropy(logits, y).item() * y.length;
       const pred = logits.argmax(-1);
@@ -105,7 +111,7 @@ export function evaluate(model: Module, data: ImageDataset, batchSize = 1000, cl
         confusion[y[i]][pred[i]]++;
         if (pred[i] === y[i]) correct++;
       }
-    }
+    });
   });
   model.train(wasTraining);
   const perClass = confusion.map((row, c) => {

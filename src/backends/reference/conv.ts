@@ -122,7 +122,7 @@ export function maxPool2d(x: Data, g: Pool2dGeometry, y: Data, argmax: Int32Arra
 }
 
 /** dx[argmax[i]] += dy[i] : the gradient flows only to the element that won the max. */
-export function maxPool2dBackward(dy: Data, argmax: Int32Array, dx: Data): void {
+export function maxPool2dBackward(dy: Data, argmax: Int32Array, _g: Pool2dGeometry, dx: Data): void {
   dx.fill(0);
   for (let i = 0; i < dy.length; i++) dx[argmax[i]] += dy[i];
 }

@@ -12,6 +12,11 @@ export const referenceBackend: Backend = {
   name: 'reference',
   threads: 1,
   alloc: (n, dtype) => (dtype === 'float64' ? new Float64Array(n) : new Float32Array(n)),
+  allocInt32: (n) => new Int32Array(n),
+  // Plain typed arrays: the garbage collector frees them, so scopes have nothing to do.
+  scope: (fn) => fn(),
+  keep: () => {},
+  dispose: () => {},
   unary, unaryBackward, binary, axpy,
   reduce, permute, copyBox,
   gemm, addRowVector, sumRows,

@@ -1,0 +1,231 @@
+// Convolution through im2col + the packed matrix multiply, and pooling. Threads split the batch.
+import { gemmBlock, gemmScratchBytes } from './gemm';
+
+/** Share [lo, hi) of n items for thread tid of nt. */
+@inline function lo(n: i32, tid: i32, nt: i32): i32 { return <i32>((<i64>n * tid) / nt); }
+@inline function hi(n: i32, tid: i32, nt: i32): i32 { return <i32>((<i64>n * (tid + 1)) / nt); }
+
+/** cols[(c,kh,kw), (oh,ow)] = x[c, oh·s+kh−p, ow·s+kw−p] or 0 outside.   x: one image (C,H,W) */
+function im2col(x: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32, OH: i32, OW: i32, s: i32, p: i32, cols: usize): void {
+  const P = OH * OW;
+  let r = 0;
+  for (let c = 0; c < C; c++) {
+    for (let kh = 0; kh < KH; kh++) {
+      for (let kw = 0; kw < KW; kw++) {
+        const row = cols + <usize>(r * P) * 4;
+        r++;
+        for (let oh = 0; oh < OH; oh++) {
+          const ih = oh * s + kh - p;
+          const out = row + <usize>(oh * OW) * 4;
+          if (ih < 0 || ih >= H) {
+            memory.fill(out, 0, <usize>OW * 4);
+            continue;
+          }
+          const src = x + <usize>((c * H + ih) * W) * 4;
+          if (s == 1) {
+            // Contiguous run: only the borders need the bounds test.
+            for (let ow = 0; ow < OW; ow++) {
+              const iw = ow + kw - p;
+              store<f32>(out + <usize>ow * 4, iw >= 0 && iw < W ? load<f32>(src + <usize>iw * 4) : 0);
+            }
+          } else {
+            for (let ow = 0; ow < OW; ow++) {
+              const iw = ow * s + kw - p;
+              store<f32>(out + <usize>ow * 4, iw >= 0 && iw < W ? load<f32>(src + <usize>iw * 4) : 0);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/** dx[c, ih, iw] += dcols[(c,kh,kw), (oh,ow)]: the adjoint of im2col. */
+function col2im(dcols: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32, OH: i32, OW: i32, s: i32, p: i32, dx: usize): void {
+  let r = 0;
+  for (let c = 0; c < C; c++) {
+    for (let kh = 0; kh < KH; kh++) {
+      for (let kw = 0; kw < KW; kw++) {
+        const row = dcols + <usize>(r * OH * OW) * 4;
+        r++;
+        for (let oh = 0; oh < OH; oh++) {
+          const ih = oh * s + kh - p;
+          if (ih < 0 || ih >= H) continue;
+          const dst = dx + <usize>((c * H + ih) * W) * 4;
+          const src = row + <usize>(oh * OW) * 4;
+          for (let ow = 0; ow < OW; ow++) {
+            const iw = ow * s + kw - p;
+            if (iw >= 0 && iw < W) {
+              const d = dst + <usize>iw * 4;
+              store<f32>(d, load<f32>(d) + load<f32>(src + <usize>ow * 4));
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/** Scratch bytes per thread for the convolution kernels. */
+export function convScratchBytes(C: i32, KH: i32, KW: i32, OH: i32, OW: i32): i32 {
+  return ((C * KH * KW * OH * OW * 4 + 15) & ~15) + gemmScratchBytes();
+}
+
+/** y[n] = w·im2col(x[n]) + b for the images of this thread.  x:(N,C,H,W) w:(OC,C·KH·KW) y:(N,OC,OH·OW) */
+export function conv2d(x: usize, w: usize, b: usize, N: i32, C: i32, H: i32, W: i32, OC: i32, KH: i32, KW: i32,
+                       OH: i32, OW: i32, s: i32, p: i32, y: usize, scratch: usize, stride: i32, tid: i32, nt: i32): void {
+  const K = C * KH * KW;
+  const P = OH * OW;
+  const cols = scratch + <usize>tid * stride;
+  const gs = cols + <usize>((K * P * 4 + 15) & ~15);
+  for (let n = lo(N, tid, nt); n < hi(N, tid, nt); n++) {
+    im2col(x + <usize>(n * C * H * W) * 4, C, H, W, KH, KW, OH, OW, s, p, cols);
+    const yn = y + <usize>(n * OC * P) * 4;
+    gemmBlock(false, false, OC, P, K, w, cols, 0, yn, 0, OC, 0, P, gs);
+    if (b) {
+      for (let oc = 0; oc < OC; oc++) {
+        const bias = f32x4.splat(load<f32>(b + <usize>oc * 4));
+        const row = yn + <usize>(oc * P) * 4;
+        let i = 0;
+        for (; i + 4 <= P; i += 4) v128.store(row + <usize>i * 4, f32x4.add(v128.load(row + <usize>i * 4), bias));
+        for (; i < P; i++) store<f32>(row + <usize>i * 4, load<f32>(row + <usize>i * 4) + load<f32>(b + <usize>oc * 4));
+      }
+    }
+  }
+}
+
+/** dx[n] = col2im(wᵀ·dy[n]) for the images of this thread. */
+export function conv2dBackwardInput(dy: usize, w: usize, N: i32, C: i32, H: i32, W: i32, OC: i32, KH: i32, KW: i32,
+                                    OH: i32, OW: i32, s: i32, p: i32, dx: usize, scratch: usize, stride: i32, tid: i32, nt: i32): void {
+  const K = C * KH * KW;
+  const P = OH * OW;
+  const dcols = scratch + <usize>tid * stride;
+  const gs = dcols + <usize>((K * P * 4 + 15) & ~15);
+  for (let n = lo(N, tid, nt); n < hi(N, tid, nt); n++) {
+    gemmBlock(true, false, K, P, OC, w, dy + <usize>(n * OC * P) * 4, 0, dcols, 0, K, 0, P, gs);
+    const dxn = dx + <usize>(n * C * H * W) * 4;
+    memory.fill(dxn, 0, <usize>(C * H * W) * 4);
+    col2im(dcols, C, H, W, KH, KW, OH, OW, s, p, dxn);
+  }
+}
+
+/**
+ * Partial filter gradients of this thread's images: dwPart[tid] = Σ_n dy[n]·im2col(x[n])ᵀ and
+ * dbPart[tid] = Σ_n Σ_p dy[n]. The caller sums the nt partials (sumParts).
+ */
+export function conv2dBackwardFilter(x: usize, dy: usize, N: i32, C: i32, H: i32, W: i32, OC: i32, KH: i32, KW: i32,
+                                     OH: i32, OW: i32, s: i32, p: i32, dwParts: usize, dbParts: usize,
+                                     scratch: usize, stride: i32, tid: i32, nt: i32): void {
+  const K = C * KH * KW;
+  const P = OH * OW;
+  const cols = scratch + <usize>tid * stride;
+  const gs = cols + <usize>((K * P * 4 + 15) & ~15);
+  const dw = dwParts + <usize>(tid * OC * K) * 4;
+  const db = dbParts + <usize>(tid * OC) * 4;
+  memory.fill(dw, 0, <usize>(OC * K) * 4);
+  memory.fill(db, 0, <usize>OC * 4);
+  for (let n = lo(N, tid, nt); n < hi(N, tid, nt); n++) {
+    im2col(x + <usize>(n * C * H * W) * 4, C, H, W, KH, KW, OH, OW, s, p, cols);
+    const dyn = dy + <usize>(n * OC * P) * 4;
+    gemmBlock(false, true, OC, K, P, dyn, cols, 1, dw, 0, OC, 0, K, gs);
+    for (let oc = 0; oc < OC; oc++) {
+      const row = dyn + <usize>(oc * P) * 4;
+      let acc = f32x4.splat(0);
+      let i = 0;
+      for (; i + 4 <= P; i += 4) acc = f32x4.add(acc, v128.load(row + <usize>i * 4));
+      let sum = f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3);
+      for (; i < P; i++) sum += load<f32>(row + <usize>i * 4);
+      store<f32>(db + <usize>oc * 4, load<f32>(db + <usize>oc * 4) + sum);
+    }
+  }
+}
+
+/** out[i] = Σ_t parts[t·n + i], for this thread's range of i. */
+export function sumParts(parts: usize, count: i32, n: i32, out: usize, tid: i32, nt: i32): void {
+  for (let i = lo(n, tid, nt); i < hi(n, tid, nt); i++) {
+    let s: f32 = 0;
+    for (let t = 0; t < count; t++) s += load<f32>(parts + <usize>(t * n + i) * 4);
+    store<f32>(out + <usize>i * 4, s);
+  }
+}
+
+/** Max pooling over this thread's (n,c) planes; argmax holds flat indices into x (Int32). */
+export function maxPool2d(x: usize, planes: i32, H: i32, W: i32, KH: i32, KW: i32, OH: i32, OW: i32, s: i32,
+                          y: usize, argmax: usize, tid: i32, nt: i32): void {
+  for (let pl = lo(planes, tid, nt); pl < hi(planes, tid, nt); pl++) {
+    const base = pl * H * W;
+    let o = pl * OH * OW;
+    for (let oh = 0; oh < OH; oh++) {
+      for (let ow = 0; ow < OW; ow++) {
+        let best: f32 = -Infinity;
+        let at = base + oh * s * W + ow * s;
+        for (let kh = 0; kh < KH; kh++) {
+          const rowStart = base + (oh * s + kh) * W + ow * s;
+          for (let kw = 0; kw < KW; kw++) {
+            const v = load<f32>(x + <usize>(rowStart + kw) * 4);
+            if (v > best) { best = v; at = rowStart + kw; }
+          }
+        }
+        store<f32>(y + <usize>o * 4, best);
+        store<i32>(argmax + <usize>o * 4, at);
+        o++;
+      }
+    }
+  }
+}
+
+/** dx = 0, then dx[argmax[i]] += dy[i], for this thread's planes (each plane's indices stay in the plane). */
+export function maxPool2dBackward(dy: usize, argmax: usize, planes: i32, inPlane: i32, outPlane: i32, dx: usize, tid: i32, nt: i32): void {
+  const p0 = lo(planes, tid, nt), p1 = hi(planes, tid, nt);
+  memory.fill(dx + <usize>(p0 * inPlane) * 4, 0, <usize>((p1 - p0) * inPlane) * 4);
+  for (let i = p0 * outPlane; i < p1 * outPlane; i++) {
+    const d = dx + <usize>load<i32>(argmax + <usize>i * 4) * 4;
+    store<f32>(d, load<f32>(d) + load<f32>(dy + <usize>i * 4));
+  }
+}
+
+/** Average pooling forward for this thread's planes. */
+export function avgPool2d(x: usize, planes: i32, H: i32, W: i32, KH: i32, KW: i32, OH: i32, OW: i32, s: i32,
+                          y: usize, tid: i32, nt: i32): void {
+  const inv: f32 = 1 / <f32>(KH * KW);
+  for (let pl = lo(planes, tid, nt); pl < hi(planes, tid, nt); pl++) {
+    const base = pl * H * W;
+    let o = pl * OH * OW;
+    for (let oh = 0; oh < OH; oh++) {
+      for (let ow = 0; ow < OW; ow++) {
+        let sum: f32 = 0;
+        for (let kh = 0; kh < KH; kh++) {
+          const rowStart = base + (oh * s + kh) * W + ow * s;
+          for (let kw = 0; kw < KW; kw++) sum += load<f32>(x + <usize>(rowStart + kw) * 4);
+        }
+        store<f32>(y + <usize>o * 4, sum * inv);
+        o++;
+      }
+    }
+  }
+}
+
+/** Average pooling backward: every input of a window gets dy/(KH·KW). */
+export function avgPool2dBackward(dy: usize, planes: i32, H: i32, W: i32, KH: i32, KW: i32, OH: i32, OW: i32, s: i32,
+                                  dx: usize, tid: i32, nt: i32): void {
+  const inv: f32 = 1 / <f32>(KH * KW);
+  const p0 = lo(planes, tid, nt), p1 = hi(planes, tid, nt);
+  memory.fill(dx + <usize>(p0 * H * W) * 4, 0, <usize>((p1 - p0) * H * W) * 4);
+  for (let pl = p0; pl < p1; pl++) {
+    const base = pl * H * W;
+    let o = pl * OH * OW;
+    for (let oh = 0; oh < OH; oh++) {
+      for (let ow = 0; ow < OW; ow++) {
+        const d = load<f32>(dy + <usize>o * 4) * inv;
+        o++;
+        for (let kh = 0; kh < KH; kh++) {
+          const rowStart = base + (oh * s + kh) * W + ow * s;
+          for (let kw = 0; kw < KW; kw++) {
+            const at = dx + <usize>(rowStart + kw) * 4;
+            store<f32>(at, load<f32>(at) + d);
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,147 @@
+// Elementwise, row and optimizer kernels with SIMD. Each thread takes a contiguous range;
+// ranges are cut at multiples of 4 so vector loads never straddle two threads.
+
+@inline function lo4(n: i32, tid: i32, nt: i32): i32 { return <i32>(((<i64>(n >> 2) * tid) / nt) << 2); }
+@inline function hi4(n: i32, tid: i32, nt: i32): i32 { return tid == nt - 1 ? n : <i32>(((<i64>(n >> 2) * (tid + 1)) / nt) << 2); }
+@inline function at(p: usize, i: i32): usize { return p + (<usize>i << 2); }
+
+export const OP_ADD: i32 = 0;
+export const OP_SUB: i32 = 1;
+export const OP_MUL: i32 = 2;
+export const OP_DIV: i32 = 3;
+
+@inline function vop(op: i32, a: v128, b: v128): v128 {
+  if (op == OP_ADD) return f32x4.add(a, b);
+  if (op == OP_SUB) return f32x4.sub(a, b);
+  if (op == OP_MUL) return f32x4.mul(a, b);
+  return f32x4.div(a, b);
+}
+@inline function sop(op: i32, a: f32, b: f32): f32 {
+  if (op == OP_ADD) return a + b;
+  if (op == OP_SUB) return a - b;
+  if (op == OP_MUL) return a * b;
+  return a / b;
+}
+
+/** out = a ∘ b, same length n; bScalar: b is one value repeated. */
+export function binary(op: i32, a: usize, b: usize, bScalar: bool, out: usize, n: i32, tid: i32, nt: i32): void {
+  const i0 = lo4(n, tid, nt), i1 = hi4(n, tid, nt);
+  let i = i0;
+  if (bScalar) {
+    const s = load<f32>(b);
+    const vs = f32x4.splat(s);
+    for (; i + 4 <= i1; i += 4) v128.store(at(out, i), vop(op, v128.load(at(a, i)), vs));
+    for (; i < i1; i++) store<f32>(at(out, i), sop(op, load<f32>(at(a, i)), s));
+    return;
+  }
+  for (; i + 4 <= i1; i += 4) v128.store(at(out, i), vop(op, v128.load(at(a, i)), v128.load(at(b, i))));
+  for (; i < i1; i++) store<f32>(at(out, i), sop(op, load<f32>(at(a, i)), load<f32>(at(b, i))));
+}
+
+/** y = max(0, x) */
+export function relu(x: usize, y: usize, n: i32, tid: i32, nt: i32): void {
+  const zero = f32x4.splat(0);
+  let i = lo4(n, tid, nt);
+  const i1 = hi4(n, tid, nt);
+  for (; i + 4 <= i1; i += 4) v128.store(at(y, i), f32x4.max(v128.load(at(x, i)), zero));
+  for (; i < i1; i++) store<f32>(at(y, i), max<f32>(load<f32>(at(x, i)), 0));
+}
+
+/** dx = dy where x > 0, else 0 */
+export function reluBackward(x: usize, dy: usize, dx: usize, n: i32, tid: i32, nt: i32): void {
+  const zero = f32x4.splat(0);
+  let i = lo4(n, tid, nt);
+  const i1 = hi4(n, tid, nt);
+  for (; i + 4 <= i1; i += 4) v128.store(at(dx, i), v128.and(v128.load(at(dy, i)), f32x4.gt(v128.load(at(x, i)), zero)));
+  for (; i < i1; i++) store<f32>(at(dx, i), load<f32>(at(x, i)) > 0 ? load<f32>(at(dy, i)) : 0);
+}
+
+/** y = s·x */
+export function scale(x: usize, s: f32, y: usize, n: i32, tid: i32, nt: i32): void {
+  const vs = f32x4.splat(s);
+  let i = lo4(n, tid, nt);
+  const i1 = hi4(n, tid, nt);
+  for (; i + 4 <= i1; i += 4) v128.store(at(y, i), f32x4.mul(v128.load(at(x, i)), vs));
+  for (; i < i1; i++) store<f32>(at(y, i), load<f32>(at(x, i)) * s);
+}
+
+/** y += alpha·x */
+export function axpy(alpha: f32, x: usize, y: usize, n: i32, tid: i32, nt: i32): void {
+  const va = f32x4.splat(alpha);
+  let i = lo4(n, tid, nt);
+  const i1 = hi4(n, tid, nt);
+  for (; i + 4 <= i1; i += 4) v128.store(at(y, i), f32x4.add(v128.load(at(y, i)), f32x4.mul(va, v128.load(at(x, i)))));
+  for (; i < i1; i++) store<f32>(at(y, i), load<f32>(at(y, i)) + alpha * load<f32>(at(x, i)));
+}
+
+/** y[r,:] += b for this thread's rows. */
+export function addRowVector(y: usize, b: usize, rows: i32, cols: i32, tid: i32, nt: i32): void {
+  const r0 = <i32>((<i64>rows * tid) / nt), r1 = <i32>((<i64>rows * (tid + 1)) / nt);
+  for (let r = r0; r < r1; r++) {
+    const row = y + <usize>(r * cols) * 4;
+    let j = 0;
+    for (; j + 4 <= cols; j += 4) v128.store(at(row, j), f32x4.add(v128.load(at(row, j)), v128.load(at(b, j))));
+    for (; j < cols; j++) store<f32>(at(row, j), load<f32>(at(row, j)) + load<f32>(at(b, j)));
+  }
+}
+
+/** out[j] (+)= Σ_r dy[r, j] for this thread's columns. */
+export function sumRows(dy: usize, rows: i32, cols: i32, out: usize, accumulate: bool, tid: i32, nt: i32): void {
+  const j0 = lo4(cols, tid, nt), j1 = hi4(cols, tid, nt);
+  let j = j0;
+  for (; j + 4 <= j1; j += 4) {
+    let acc = accumulate ? v128.load(at(out, j)) : f32x4.splat(0);
+    for (let r = 0; r < rows; r++) acc = f32x4.add(acc, v128.load(at(dy, r * cols + j)));
+    v128.store(at(out, j), acc);
+  }
+  for (; j < j1; j++) {
+    let s: f32 = accumulate ? load<f32>(at(out, j)) : 0;
+    for (let r = 0; r < rows; r++) s += load<f32>(at(dy, r * cols + j));
+    store<f32>(at(out, j), s);
+  }
+}
+
+/** SGD: g' = g + wd·p; with momentum v = μ·v + g', p −= lr·v; without (v = 0): p −= lr·g'. */
+export function sgdStep(p: usize, g: usize, v: usize, n: i32, lr: f32, momentum: f32, wd: f32, tid: i32, nt: i32): void {
+  const i0 = lo4(n, tid, nt), i1 = hi4(n, tid, nt);
+  for (let i = i0; i < i1; i++) {
+    const grad = load<f32>(at(g, i)) + wd * load<f32>(at(p, i));
+    if (v) {
+      const vi = momentum * load<f32>(at(v, i)) + grad;
+      store<f32>(at(v, i), vi);
+      store<f32>(at(p, i), load<f32>(at(p, i)) - lr * vi);
+    } else {
+      store<f32>(at(p, i), load<f32>(at(p, i)) - lr * grad);
+    }
+  }
+}
+
+/** Adam with bias correction (c1 = 1−β1ᵗ, c2 = 1−β2ᵗ) and decoupled weight decay. */
+export function adamStep(p: usize, g: usize, m: usize, v: usize, n: i32, lr: f32, b1: f32, b2: f32, eps: f32, wd: f32,
+                         c1: f32, c2: f32, tid: i32, nt: i32): void {
+  const i0 = lo4(n, tid, nt), i1 = hi4(n, tid, nt);
+  const vb1 = f32x4.splat(b1), vb1c = f32x4.splat(1 - b1);
+  const vb2 = f32x4.splat(b2), vb2c = f32x4.splat(1 - b2);
+  const vc1 = f32x4.splat(1 / c1), vc2 = f32x4.splat(1 / c2);
+  const veps = f32x4.splat(eps), vlr = f32x4.splat(lr), vwd = f32x4.splat(wd);
+  let i = i0;
+  for (; i + 4 <= i1; i += 4) {
+    const gi = v128.load(at(g, i));
+    const pi = v128.load(at(p, i));
+    const mi = f32x4.add(f32x4.mul(vb1, v128.load(at(m, i))), f32x4.mul(vb1c, gi));
+    const vi = f32x4.add(f32x4.mul(vb2, v128.load(at(v, i))), f32x4.mul(vb2c, f32x4.mul(gi, gi)));
+    v128.store(at(m, i), mi);
+    v128.store(at(v, i), vi);
+    const step = f32x4.add(f32x4.div(f32x4.mul(mi, vc1), f32x4.add(f32x4.sqrt(f32x4.mul(vi, vc2)), veps)), f32x4.mul(vwd, pi));
+    v128.store(at(p, i), f32x4.sub(pi, f32x4.mul(vlr, step)));
+  }
+  for (; i < i1; i++) {
+    const gi = load<f32>(at(g, i));
+    const pi = load<f32>(at(p, i));
+    const mi = b1 * load<f32>(at(m, i)) + (1 - b1) * gi;
+    const vi = b2 * load<f32>(at(v, i)) + (1 - b2) * gi * gi;
+    store<f32>(at(m, i), mi);
+    store<f32>(at(v, i), vi);
+    store<f32>(at(p, i), pi - lr * (mi / c1 / (Mathf.sqrt(vi / c2) + eps) + wd * pi));
+  }
+}

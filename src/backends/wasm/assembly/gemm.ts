@@ -1,0 +1,188 @@
+// Packed, register-tiled matrix multiply with 128-bit SIMD, in the style of BLIS/GotoBLAS.
+//
+//   C (M×N) = op(A) (M×K) · op(B) (K×N)  [+ C]
+//
+// The loops, outermost first:
+//   K in blocks of KC      so a packed block of B stays in L2 cache,
+//   N in blocks of NC      (columns of C),
+//   M in blocks of MC      so a packed block of A stays in L1/L2,
+//   then 4×8 tiles of C, each computed by the micro-kernel entirely in registers.
+// Packing copies A into panels of MR=4 rows and B into panels of NR=8 columns, laid out in
+// exactly the order the micro-kernel reads them, so its loads are contiguous.
+//
+// NOTE: V8 on x64 gives WebAssembly 15 SIMD registers. The 4×8 tile needs 8 accumulators,
+// 2 vectors of B and 4 broadcasts of A = 14, so nothing spills to the stack.
+// All pointers are byte offsets into the linear memory.
+
+export const MR: i32 = 4;
+export const NR: i32 = 8;
+export const KC: i32 = 256;
+export const MC: i32 = 128;
+export const NC: i32 = 2048;
+
+/** Bytes of scratch one call needs for its packed panels. */
+export function gemmScratchBytes(): i32 {
+  return (MC * KC + KC * NC) * 4 + 64;
+}
+
+@inline function fma(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(f32x4.mul(a, b), c);
+}
+
+/** Pack rows [m0, m0+mb) × cols [k0, k0+kb) of op(A) into MR-row panels: panel p holds, for each k, MR values. */
+function packA(transA: bool, a: usize, M: i32, K: i32, m0: i32, mb: i32, k0: i32, kb: i32, dst: usize): void {
+  for (let p = 0; p < mb; p += MR) {
+    const rows = min(MR, mb - p);
+    const panel = dst + <usize>(p * kb) * 4;
+    for (let k = 0; k < kb; k++) {
+      const out = panel + <usize>(k * MR) * 4;
+      for (let r = 0; r < MR; r++) {
+        let v: f32 = 0;
+        if (r < rows) {
+          const m = m0 + p + r;
+          const kk = k0 + k;
+          v = transA ? load<f32>(a + (<usize>kk * M + m) * 4) : load<f32>(a + (<usize>m * K + kk) * 4);
+        }
+        store<f32>(out + <usize>r * 4, v);
+      }
+    }
+  }
+}
+
+/** Pack rows [k0, k0+kb) × cols [n0, n0+nb) of op(B) into NR-column panels: panel q holds, for each k, NR values. */
+function packB(transB: bool, b: usize, N: i32, K: i32, k0: i32, kb: i32, n0: i32, nb: i32, dst: usize): void {
+  for (let q = 0; q < nb; q += NR) {
+    const cols = min(NR, nb - q);
+    const panel = dst + <usize>(q * kb) * 4;
+    if (!transB && cols == NR) {
+      // The common case: 8 contiguous floats per row of B, two vector copies.
+      for (let k = 0; k < kb; k++) {
+        const src = b + (<usize>(k0 + k) * N + n0 + q) * 4;
+        const out = panel + <usize>(k * NR) * 4;
+        v128.store(out, v128.load(src));
+        v128.store(out, v128.load(src, 16), 16);
+      }
+      continue;
+    }
+    for (let k = 0; k < kb; k++) {
+      const out = panel + <usize>(k * NR) * 4;
+      const kk = k0 + k;
+      for (let c = 0; c < NR; c++) {
+        let v: f32 = 0;
+        if (c < cols) {
+          const n = n0 + q + c;
+          v = transB ? load<f32>(b + (<usize>n * K + kk) * 4) : load<f32>(b + (<usize>kk * N + n) * 4);
+        }
+        store<f32>(out + <usize>c * 4, v);
+      }
+    }
+  }
+}
+
+/**
+ * The micro-kernel: a 4×8 tile of C += (4×kb panel of A)·(kb×8 panel of B), in 8 vector registers.
+ * overwrite: store instead of add (the first K block when beta = 0). rows/cols < 4/8 at the edges.
+ */
+function kernel4x8(kb: i32, pa: usize, pb: usize, c: usize, ldc: i32, overwrite: bool, rows: i32, cols: i32, tmp: usize): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  for (let k = 0; k < kb; k++) {
+    const b0 = v128.load(pb);
+    const b1 = v128.load(pb, 16);
+    const a0 = v128.load32_splat(pa);
+    const a1 = v128.load32_splat(pa, 4);
+    const a2 = v128.load32_splat(pa, 8);
+    const a3 = v128.load32_splat(pa, 12);
+    c00 = fma(a0, b0, c00); c01 = fma(a0, b1, c01);
+    c10 = fma(a1, b0, c10); c11 = fma(a1, b1, c11);
+    c20 = fma(a2, b0, c20); c21 = fma(a2, b1, c21);
+    c30 = fma(a3, b0, c30); c31 = fma(a3, b1, c31);
+    pa += 16;
+    pb += 32;
+  }
+  const stride = <usize>ldc * 4;
+  if (rows == MR && cols == NR) {
+    let r = c;
+    if (overwrite) {
+      v128.store(r, c00); v128.store(r, c01, 16); r += stride;
+      v128.store(r, c10); v128.store(r, c11, 16); r += stride;
+      v128.store(r, c20); v128.store(r, c21, 16); r += stride;
+      v128.store(r, c30); v128.store(r, c31, 16);
+    } else {
+      v128.store(r, f32x4.add(v128.load(r), c00)); v128.store(r, f32x4.add(v128.load(r, 16), c01), 16); r += stride;
+      v128.store(r, f32x4.add(v128.load(r), c10)); v128.store(r, f32x4.add(v128.load(r, 16), c11), 16); r += stride;
+      v128.store(r, f32x4.add(v128.load(r), c20)); v128.store(r, f32x4.add(v128.load(r, 16), c21), 16); r += stride;
+      v128.store(r, f32x4.add(v128.load(r), c30)); v128.store(r, f32x4.add(v128.load(r, 16), c31), 16);
+    }
+    return;
+  }
+  // Edge tile: spill to a 4×8 buffer, then copy the valid part.
+  v128.store(tmp, c00); v128.store(tmp, c01, 16);
+  v128.store(tmp, c10, 32); v128.store(tmp, c11, 48);
+  v128.store(tmp, c20, 64); v128.store(tmp, c21, 80);
+  v128.store(tmp, c30, 96); v128.store(tmp, c31, 112);
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < cols; j++) {
+      const dst = c + <usize>i * stride + <usize>j * 4;
+      const v = load<f32>(tmp + <usize>(i * NR + j) * 4);
+      store<f32>(dst, overwrite ? v : load<f32>(dst) + v);
+    }
+  }
+}
+
+/**
+ * C[m0:m1, n0:n1] = op(A)·op(B) (+ C if beta = 1), single-threaded over that block.
+ * scratch: gemmScratchBytes() bytes, 16-byte aligned.
+ */
+export function gemmBlock(transA: bool, transB: bool, M: i32, N: i32, K: i32, a: usize, b: usize, beta: i32, c: usize,
+                          m0: i32, m1: i32, n0: i32, n1: i32, scratch: usize): void {
+  if (m1 <= m0 || n1 <= n0) return;
+  const tmp = scratch;
+  const pa = scratch + 128 + 64;
+  const pb = pa + <usize>(MC * KC) * 4;
+  if (K == 0) {
+    if (beta == 0) for (let i = m0; i < m1; i++) memory.fill(c + (<usize>i * N + n0) * 4, 0, <usize>(n1 - n0) * 4);
+    return;
+  }
+  for (let k0 = 0; k0 < K; k0 += KC) {
+    const kb = min(KC, K - k0);
+    const overwrite = k0 == 0 && beta == 0;
+    for (let nc = n0; nc < n1; nc += NC) {
+      const nb = min(NC, n1 - nc);
+      packB(transB, b, N, K, k0, kb, nc, nb, pb);
+      for (let mc = m0; mc < m1; mc += MC) {
+        const mb = min(MC, m1 - mc);
+        packA(transA, a, M, K, mc, mb, k0, kb, pa);
+        for (let q = 0; q < nb; q += NR) {
+          const cols = min(NR, nb - q);
+          const panelB = pb + <usize>(q * kb) * 4;
+          for (let p = 0; p < mb; p += MR) {
+            const rows = min(MR, mb - p);
+            kernel4x8(kb, pa + <usize>(p * kb) * 4, panelB, c + (<usize>(mc + p) * N + nc + q) * 4, N, overwrite, rows, cols, tmp);
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Thread `tid` of `nt` computes its share of C = op(A)·op(B) (+C): the longer side of C is cut
+ * into nt strips whose widths are multiples of the tile.
+ */
+export function gemm(transA: bool, transB: bool, M: i32, N: i32, K: i32, a: usize, b: usize, beta: i32, c: usize,
+                     scratch: usize, scratchStride: i32, tid: i32, nt: i32): void {
+  const mine = scratch + <usize>tid * scratchStride;
+  if (M >= N) {
+    const tiles = (M + MR - 1) / MR;
+    const t0 = (tiles * tid) / nt, t1 = (tiles * (tid + 1)) / nt;
+    gemmBlock(transA, transB, M, N, K, a, b, beta, c, min(M, t0 * MR), min(M, t1 * MR), 0, N, mine);
+  } else {
+    const tiles = (N + NR - 1) / NR;
+    const t0 = (tiles * tid) / nt, t1 = (tiles * (tid + 1)) / nt;
+    gemmBlock(transA, transB, M, N, K, a, b, beta, c, 0, M, min(N, t0 * NR), min(N, t1 * NR), mine);
+  }
+}

@@ -1,0 +1,73 @@
+// Node-only start-up of the wasm backend: enable relaxed SIMD in V8 when the engine needs a
+// flag for it, and run the thread pool on worker_threads.
+import { availableParallelism } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
+import { Worker } from 'node:worker_threads';
+import { WasmBackend, wasmSupport } from './index.js';
+import { registerBackend, setBackend, backend } from '../index.js';
+import type { Backend } from '../backend.js';
+
+let flagsSet = false;
+
+/** Node 20 (V8 11.3) runs relaxed SIMD only behind a flag; it must be set before any module compiles. */
+function enableRelaxedSimd(): void {
+  if (flagsSet) return;
+  flagsSet = true;
+  try {
+    setFlagsFromString('--experimental-wasm-relaxed-simd');
+  } catch {
+    // Newer engines have it on by default or do not know the flag: either way nothing to do.
+  }
+}
+
+/** Create a wasm backend with `threads` threads (default: all cores) on worker_threads; await its ready() before use. */
+export function createNodeWasmBackend(threads = availableParallelism()): WasmBackend {
+  enableRelaxedSimd();
+  return new WasmBackend({
+    threads,
+    spawn: (init) => {
+      const w = new Worker(new URL('./node-worker.js', import.meta.url), { workerData: init });
+      w.unref();
+      return { terminate: () => void w.terminate() };
+    },
+  });
+}
+
+export interface BackendChoice {
+  /** 'reference', 'wasm' or 'auto' (default: the ZEROGRAD_BACKEND variable, else auto). */
+  backend?: string;
+  /** Threads for the wasm backend (default: the ZEROGRAD_THREADS variable, else all cores). */
+  threads?: number;
+}
+
+let created: WasmBackend | null = null;
+
+/**
+ * Choose the backend: the fastest available unless told otherwise. Returns the backend now in use.
+ * @example useBackend({ backend: 'wasm', threads: 2 })
+ */
+export async function useBackend(choice: BackendChoice = {}): Promise<Backend> {
+  const name = (choice.backend ?? process.env.ZEROGRAD_BACKEND ?? 'auto').toLowerCase();
+  const envThreads = process.env.ZEROGRAD_THREADS;
+  let threads = choice.threads;
+  if (threads === undefined && envThreads !== undefined) {
+    threads = Number(envThreads);
+    if (!Number.isInteger(threads) || threads < 1) throw new Error(`ZEROGRAD_THREADS must be a positive integer, got '${envThreads}'`);
+  }
+  if (name === 'reference') return setBackend('reference');
+  if (name !== 'wasm' && name !== 'auto') throw new Error(`unknown backend '${name}', expected reference, wasm or auto`);
+  enableRelaxedSimd();
+  if (!wasmSupport().simd) {
+    if (name === 'wasm') throw new Error('the wasm backend needs WebAssembly SIMD, which this Node.js lacks');
+    return setBackend('reference');
+  }
+  const want = threads ?? availableParallelism();
+  if (!created || created.threads !== want) {
+    created?.close();
+    created = createNodeWasmBackend(want);
+    await created.ready();
+    registerBackend(created);
+  }
+  setBackend('wasm');
+  return backend();
+}
