@@ -1,0 +1,182 @@
+// Backend parity: every kernel of the wasm backend against the reference backend, on random
+// inputs of awkward sizes (1, primes, sizes that are not multiples of the 4×8 tile).
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Backend, Conv2dGeometry, Data, Pool2dGeometry } from './backend.js';
+import { referenceBackend as ref } from './reference/index.js';
+import { createNodeWasmBackend } from './wasm/node.js';
+import { WasmBackend } from './wasm/index.js';
+import { setBackend, registerBackend } from './index.js';
+import { Random, manualSeed } from '../tensor/random.js';
+import { assertClose } from '../test/helpers.js';
+import { cnn } from '../models/index.js';
+import { Adam, SGD } from '../optim/index.js';
+import { ImageDataset } from '../data/dataset.js';
+import { trainEpoch } from '../train/index.js';
+
+const threaded = createNodeWasmBackend(3); // 3 threads on 2 cores: uneven splits on purpose
+const single = new WasmBackend({ threads: 1 });
+after(() => threaded.close());
+const backends: Array<[string, WasmBackend]> = [['wasm×3', threaded], ['wasm×1', single]];
+
+const rng = new Random(11);
+function rand(b: Backend, n: number, lo = -1, hi = 1): Float32Array {
+  const d = b.alloc(n, 'float32') as Float32Array;
+  for (let i = 0; i < n; i++) d[i] = lo + (hi - lo) * rng.uniform();
+  return d;
+}
+function copy(b: Backend, src: Float32Array): Float32Array {
+  const d = b.alloc(src.length, 'float32') as Float32Array;
+  d.set(src);
+  return d;
+}
+/** Run f on the reference backend and on b with the same inputs; compare the outputs. */
+function same(name: string, b: Backend, inputs: Float32Array[], outs: number[], f: (k: Backend, ins: Data[], outs: Data[]) => void, tol = 1e-5): void {
+  const refOut = outs.map((n) => new Float32Array(n));
+  f(ref, inputs.map((x) => Float32Array.from(x)), refOut);
+  const wOut = outs.map((n) => b.alloc(n, 'float32'));
+  f(b, inputs.map((x) => copy(b, x)), wOut);
+  wOut.forEach((o, i) => assertClose(o, refOut[i], tol, `${b.name}: ${name} output ${i}`));
+}
+
+test('wasm setup: ready, relaxed SIMD detected', async () => {
+  await threaded.ready();
+  assert.equal(threaded.threads, 3);
+});
+
+for (const [label, b] of backends) {
+  test(`${label}: gemm in all four transpose cases`, async () => {
+    await threaded.ready();
+    for (const [M, N, K] of [[1, 1, 1], [1, 13, 7], [5, 1, 3], [7, 9, 300], [37, 129, 257], [130, 17, 5], [64, 128, 784], [3, 2100, 2]]) {
+      for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+        for (const beta of [0, 1] as const) {
+          const a = rand(ref, M * K), bb = rand(ref, K * N), c = rand(ref, M * N);
+          same(`gemm ${M}×${N}×${K} ${ta} ${tb} β=${beta}`, b, [a, bb, c], [M * N], (k, [x, y, z], [out]) => {
+            out.set(z);
+            k.gemm(ta, tb, M, N, K, x, y, beta, out);
+          }, 1e-4);
+        }
+      }
+    }
+  });
+
+  test(`${label}: conv2d forward, input gradient and filter gradient`, async () => {
+    await threaded.ready();
+    const shapes: Array<[number, number, number, number, number, number, number, number]> = [
+      [1, 1, 5, 5, 1, 1, 1, 0], [3, 2, 7, 6, 5, 3, 1, 1], [4, 3, 11, 9, 7, 5, 2, 2], [5, 1, 28, 28, 30, 5, 1, 0], [2, 4, 6, 6, 3, 6, 1, 0]];
+    for (const [N, C, H, W, OC, K, s, p] of shapes) {
+      const OH = Math.floor((H + 2 * p - K) / s) + 1, OW = Math.floor((W + 2 * p - K) / s) + 1;
+      const g: Conv2dGeometry = { N, C, H, W, OC, KH: K, KW: K, OH, OW, stride: s, padding: p };
+      const x = rand(ref, N * C * H * W), w = rand(ref, OC * C * K * K), bias = rand(ref, OC), dy = rand(ref, N * OC * OH * OW);
+      same(`conv2d ${JSON.stringify(g)}`, b, [x, w, bias], [N * OC * OH * OW], (k, [x, w, bb], [y]) => k.conv2d(x, w, bb, g, y));
+      same('conv2d no bias', b, [x, w], [N * OC * OH * OW], (k, [x, w], [y]) => k.conv2d(x, w, null, g, y));
+      same('conv2dBackwardInput', b, [dy, w], [N * C * H * W], (k, [dy, w], [dx]) => k.conv2dBackwardInput(dy, w, g, dx));
+      same('conv2dBackwardFilter', b, [x, dy], [OC * C * K * K, OC], (k, [x, dy], [dw, db]) => k.conv2dBackwardFilter(x, dy, g, dw, db), 1e-4);
+    }
+  });
+
+  test(`${label}: pooling forward and backward`, async () => {
+    await threaded.ready();
+    for (const [N, C, H, W, K, s] of [[1, 1, 2, 2, 2, 2], [3, 5, 7, 9, 2, 2], [2, 3, 8, 8, 3, 1], [100, 30, 24, 24, 2, 2]]) {
+      const OH = Math.floor((H - K) / s) + 1, OW = Math.floor((W - K) / s) + 1;
+      const g: Pool2dGeometry = { N, C, H, W, KH: K, KW: K, OH, OW, stride: s };
+      const x = rand(ref, N * C * H * W), dy = rand(ref, N * C * OH * OW);
+      same('avgPool2d', b, [x], [N * C * OH * OW], (k, [x], [y]) => k.avgPool2d(x, g, y));
+      same('avgPool2dBackward', b, [dy], [N * C * H * W], (k, [dy], [dx]) => k.avgPool2dBackward(dy, g, dx));
+      same('maxPool2d + backward', b, [x, dy], [N * C * OH * OW, N * C * H * W], (k, [x, dy], [y, dx]) => {
+        const arg = k.allocInt32(y.length);
+        k.maxPool2d(x, g, y, arg);
+        k.maxPool2dBackward(dy, arg, g, dx);
+      });
+    }
+  });
+
+  test(`${label}: elementwise, rows and optimizer kernels`, async () => {
+    await threaded.ready();
+    for (const n of [1, 3, 4, 17, 1031, 100003]) {
+      const x = rand(ref, n), y = rand(ref, n, 0.5, 2), s = rand(ref, 1, 0.5, 2);
+      for (const op of ['add', 'sub', 'mul', 'div'] as const) {
+        same(`${op} n=${n}`, b, [x, y], [n], (k, [a, c], [o]) => k.binary(op, a, [n], c, [n], o, [n]));
+        same(`${op} scalar n=${n}`, b, [x, s], [n], (k, [a, c], [o]) => k.binary(op, a, [n], c, [], o, [n]));
+      }
+      same(`relu n=${n}`, b, [x], [n], (k, [a], [o]) => k.unary('relu', a, o, 0));
+      same(`relu backward n=${n}`, b, [x, y], [n], (k, [a, d], [o]) => k.unaryBackward('relu', a, a, d, o, 0));
+      same(`scale n=${n}`, b, [x], [n], (k, [a], [o]) => k.unary('scale', a, o, -1.5));
+      same(`axpy n=${n}`, b, [x, y], [n], (k, [a, c], [o]) => { o.set(c); k.axpy(0.3, a, o); });
+      const g = rand(ref, n), m = rand(ref, n), v = rand(ref, n, 0, 1);
+      same(`sgd momentum n=${n}`, b, [x, g, m], [n, n], (k, [p, gg, vv], [po, vo]) => {
+        po.set(p); vo.set(vv); k.sgdStep(po, gg, vo, 0.1, 0.9, 1e-4);
+      });
+      same(`sgd n=${n}`, b, [x, g], [n], (k, [p, gg], [po]) => { po.set(p); k.sgdStep(po, gg, null, 0.1, 0, 0); });
+      same(`adam n=${n}`, b, [x, g, m, v], [n, n, n], (k, [p, gg, mm, vv], [po, mo, vo]) => {
+        po.set(p); mo.set(mm); vo.set(vv);
+        k.adamStep(po, gg, mo, vo, { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, step: 3 });
+      });
+    }
+    for (const [rows, cols] of [[1, 1], [3, 7], [64, 128], [130, 9]]) {
+      const y = rand(ref, rows * cols), bias = rand(ref, cols);
+      same(`addRowVector ${rows}×${cols}`, b, [y, bias], [rows * cols], (k, [yy, bb], [o]) => { o.set(yy); k.addRowVector(o, bb, rows, cols); });
+      same(`sumRows ${rows}×${cols}`, b, [y, bias], [cols, cols], (k, [yy, bb], [o1, o2]) => {
+        k.sumRows(yy, rows, cols, o1, false);
+        o2.set(bb);
+        k.sumRows(yy, rows, cols, o2, true);
+      });
+    }
+  });
+
+  test(`${label}: arrays from outside the wasm memory are copied in and out`, async () => {
+    await threaded.ready();
+    const a = Float32Array.from({ length: 12 }, (_, i) => i), c = new Float32Array(9);
+    b.gemm(false, false, 3, 3, 4, a, a, 0, c);
+    const r = new Float32Array(9);
+    ref.gemm(false, false, 3, 3, 4, a, a, 0, r);
+    assert.deepEqual(Array.from(c), Array.from(r));
+  });
+}
+
+/** Train a few steps of the CNN with one seed on a backend; returns the loss curve. */
+function curve(backendName: string): number[] {
+  setBackend(backendName);
+  try {
+    manualSeed(5);
+    const r = new Random(6);
+    const images = new Uint8Array(60 * 784).map(() => r.int(256));
+    const labels = new Uint8Array(60).map(() => r.int(10));
+    const data = new ImageDataset(images, labels, 60, 28, 28);
+    const net = cnn({ kernels: 6, hidden: 16 });
+    const losses: number[] = [];
+    trainEpoch(net, data, new Adam(net.parameters(), { lr: 0.002 }), { batchSize: 12, rng: new Random(7), onBatch: (i) => losses.push(i.loss) });
+    trainEpoch(net, data, new SGD(net.parameters(), { lr: 0.05, momentum: 0.9 }), { batchSize: 12, rng: new Random(8), onBatch: (i) => losses.push(i.loss) });
+    return losses;
+  } finally {
+    setBackend('reference');
+  }
+}
+
+test('training the CNN gives the same loss curve on both backends', async () => {
+  await threaded.ready();
+  registerBackend(threaded);
+  const a = curve('reference');
+  const b = curve('wasm');
+  assert.equal(a.length, 10);
+  assertClose(b, a, 1e-4, 'loss curve');
+});
+
+test('a training step reuses its memory: the wasm heap stops growing', async () => {
+  await threaded.ready();
+  registerBackend(threaded);
+  setBackend('wasm');
+  try {
+    manualSeed(1);
+    const r = new Random(2);
+    const data = new ImageDataset(new Uint8Array(200 * 784).map(() => r.int(256)), new Uint8Array(200).map(() => r.int(10)), 200, 28, 28);
+    const net = cnn({ kernels: 8, hidden: 32 });
+    const opt = new Adam(net.parameters());
+    trainEpoch(net, data, opt, { batchSize: 20 });
+    const before = threaded.heapBytes;
+    for (let e = 0; e < 3; e++) trainEpoch(net, data, opt, { batchSize: 20 });
+    assert.equal(threaded.heapBytes, before, 'heap grew after the first epoch');
+  } finally {
+    setBackend('reference');
+  }
+});
