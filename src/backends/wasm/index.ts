@@ -175,7 +175,7 @@ export class WasmBackend implements Backend {
     if (dtype === 'float64') return new Float64Array(n);
     const ptr = this.allocBytes(n * 4);
     const view = new Float32Array(this.buffer(), ptr, n);
-    view.fill(0);
+    this.k.zero(ptr, n * 4);
     return this.track(view, ptr);
   }
 

@@ -23,11 +23,12 @@ function im2col(x: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32, OH: i32, OW:
           }
           const src = x + <usize>((c * H + ih) * W) * 4;
           if (s == 1) {
-            // Contiguous run: only the borders need the bounds test.
-            for (let ow = 0; ow < OW; ow++) {
-              const iw = ow + kw - p;
-              store<f32>(out + <usize>ow * 4, iw >= 0 && iw < W ? load<f32>(src + <usize>iw * 4) : 0);
-            }
+            // Stride 1: the row is one contiguous run of x, with zeros where it hangs over the border.
+            const first = max(0, p - kw);          // first ow whose iw = ow + kw − p is ≥ 0
+            const last = min(OW, W + p - kw);      // first ow whose iw is ≥ W
+            if (first > 0) memory.fill(out, 0, <usize>first * 4);
+            if (last > first) memory.copy(out + <usize>first * 4, src + <usize>(first + kw - p) * 4, <usize>(last - first) * 4);
+            if (last < OW) memory.fill(out + <usize>max(last, 0) * 4, 0, <usize>(OW - max(last, 0)) * 4);
           } else {
             for (let ow = 0; ow < OW; ow++) {
               const iw = ow * s + kw - p;
@@ -149,21 +150,50 @@ export function sumParts(parts: usize, count: i32, n: i32, out: usize, tid: i32,
   }
 }
 
-/** Max pooling over this thread's (n,c) planes; argmax holds flat indices into x (Int32). */
+/**
+ * Max pooling over this thread's (n,c) planes; argmax holds flat indices into x (Int32).
+ * NOTE: the comparisons are branch-free (select): on real data the winner of a window is
+ * unpredictable, and a mispredicted branch per element cost more than the rest of the kernel.
+ * Ties keep the first element in window order (strict >), as the reference does.
+ */
 export function maxPool2d(x: usize, planes: i32, H: i32, W: i32, KH: i32, KW: i32, OH: i32, OW: i32, s: i32,
                           y: usize, argmax: usize, tid: i32, nt: i32): void {
-  for (let pl = lo(planes, tid, nt); pl < hi(planes, tid, nt); pl++) {
+  const p1 = hi(planes, tid, nt);
+  for (let pl = lo(planes, tid, nt); pl < p1; pl++) {
     const base = pl * H * W;
     let o = pl * OH * OW;
     for (let oh = 0; oh < OH; oh++) {
-      for (let ow = 0; ow < OW; ow++) {
+      let ow = 0;
+      if (KH == 2 && KW == 2 && s == 2) {
+        // 4 windows at once: even and odd columns of two rows, de-interleaved by shuffles.
+        const r0 = base + oh * 2 * W;
+        const r1 = r0 + W;
+        const step = i32x4(0, 2, 4, 6);
+        for (; ow + 4 <= OW; ow += 4) {
+          const a0 = v128.load(x + <usize>(r0 + 2 * ow) * 4), a1 = v128.load(x + <usize>(r0 + 2 * ow) * 4, 16);
+          const b0 = v128.load(x + <usize>(r1 + 2 * ow) * 4), b1 = v128.load(x + <usize>(r1 + 2 * ow) * 4, 16);
+          const e0 = v128.shuffle<f32>(a0, a1, 0, 2, 4, 6), o0 = v128.shuffle<f32>(a0, a1, 1, 3, 5, 7);
+          const e1 = v128.shuffle<f32>(b0, b1, 0, 2, 4, 6), o1 = v128.shuffle<f32>(b0, b1, 1, 3, 5, 7);
+          const i0 = i32x4.add(i32x4.splat(r0 + 2 * ow), step);
+          let best = e0, at = i0;
+          let m = f32x4.gt(o0, best); best = v128.bitselect(o0, best, m); at = v128.bitselect(i32x4.add(i0, i32x4.splat(1)), at, m);
+          m = f32x4.gt(e1, best); best = v128.bitselect(e1, best, m); at = v128.bitselect(i32x4.add(i0, i32x4.splat(W)), at, m);
+          m = f32x4.gt(o1, best); best = v128.bitselect(o1, best, m); at = v128.bitselect(i32x4.add(i0, i32x4.splat(W + 1)), at, m);
+          v128.store(y + <usize>o * 4, best);
+          v128.store(argmax + <usize>o * 4, at);
+          o += 4;
+        }
+      }
+      for (; ow < OW; ow++) {
         let best: f32 = -Infinity;
         let at = base + oh * s * W + ow * s;
         for (let kh = 0; kh < KH; kh++) {
           const rowStart = base + (oh * s + kh) * W + ow * s;
           for (let kw = 0; kw < KW; kw++) {
             const v = load<f32>(x + <usize>(rowStart + kw) * 4);
-            if (v > best) { best = v; at = rowStart + kw; }
+            const better = v > best;
+            best = select<f32>(v, best, better);
+            at = select<i32>(rowStart + kw, at, better);
           }
         }
         store<f32>(y + <usize>o * 4, best);

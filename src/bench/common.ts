@@ -1,0 +1,64 @@
+// What every benchmark measurement shares: the MNIST data, the workload definitions
+// (../shared/WORKLOADS.md) and the result format.
+import { loadMnist, type MnistData } from '../data/mnist.js';
+
+export type WorkloadId = 'W1' | 'W2' | 'W3' | 'W4';
+
+export interface Measurement {
+  lib: string;
+  workload: string;
+  /** Samples per second (W1–W3) or GFLOP/s (W4); null when the library cannot run it. */
+  value: number | null;
+  unit: 'samples/s' | 'GFLOP/s';
+  /** Samples actually timed (less than the full workload when the time box ran out). */
+  samples?: number;
+  /** Peak resident memory of the measuring process, bytes. */
+  peakRss: number;
+  note?: string;
+}
+
+let data: MnistData | null = null;
+export function mnist(): MnistData {
+  return (data ??= loadMnist());
+}
+
+/** The matrix shapes of W4: the 1024³ product and the ones W1 and W2 run (M×K times K×N). */
+export const GEMM_SHAPES: Array<{ name: string; M: number; K: number; N: number }> = [
+  { name: '1024×1024×1024', M: 1024, K: 1024, N: 1024 },
+  { name: 'W1 dense 64×784·784×128', M: 64, K: 784, N: 128 },
+  { name: 'W2 dense 100×4320·4320×100', M: 100, K: 4320, N: 100 },
+  { name: 'W2 conv 30×25·25×576', M: 30, K: 25, N: 576 },
+];
+
+/** A seeded shuffle of 0..n−1 (the same order for every library). */
+export function order(n: number, seed = 1): Int32Array {
+  const o = new Int32Array(n);
+  for (let i = 0; i < n; i++) o[i] = i;
+  let s = seed >>> 0;
+  for (let i = n - 1; i > 0; i--) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    const j = s % (i + 1);
+    const t = o[i]; o[i] = o[j]; o[j] = t;
+  }
+  return o;
+}
+
+/**
+ * Run `step(batchIndex)` over `batches` batches of `size` samples after `warmup` untimed ones,
+ * stopping early when `seconds` run out; returns samples per second and the samples timed.
+ */
+export function timeBatches(batches: number, size: (b: number) => number, seconds: number, step: (b: number) => void, warmup = 1): { rate: number; samples: number } {
+  for (let b = 0; b < warmup; b++) step(b);
+  const start = performance.now();
+  let samples = 0;
+  for (let b = 0; b < batches; b++) {
+    step(b);
+    samples += size(b);
+    if ((performance.now() - start) / 1000 > seconds) break;
+  }
+  return { rate: samples / ((performance.now() - start) / 1000), samples };
+}
+
+export function peakRss(): number {
+  return process.resourceUsage().maxRSS * 1024;
+}
