@@ -6,6 +6,10 @@ import * as zg from '../node.js';
 import { readImage } from './image.js';
 import { fraction, intList, nonNegativeInt, positiveInt, positiveNumber } from './options.js';
 import { useBackend } from '../backends/wasm/node.js';
+import { EXPERIMENTS, findExperiment } from '../experiments/index.js';
+import { page } from '../experiments/report.js';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 
 /** An error in what the user asked for: printed as one line, without a stack trace. */
 class UserError extends Error {}
@@ -234,6 +238,42 @@ async function selectBackend(o: { backend?: string; threads?: number }): Promise
   }
 }
 
+function experimentCommand(name: string | undefined, o: { list: boolean; quick: boolean; out: string; seed: number; dataDir?: string; json: boolean }): void {
+  if (o.list || !name) {
+    if (!name && !o.list) throw new UserError(`experiment: name one of ${EXPERIMENTS.map((e) => e.name).join(', ')} (or --list)`);
+    for (const e of EXPERIMENTS) console.log(`${e.name.padEnd(16)} ${e.title}`);
+    return;
+  }
+  let exp;
+  try {
+    exp = findExperiment(name);
+  } catch (e) {
+    throw new UserError((e as Error).message);
+  }
+  const data = loadData(o.dataDir);
+  if (!o.json) console.log(`experiment ${exp.name}${o.quick ? ' (quick)' : ''}: ${exp.title}`);
+  const start = performance.now();
+  const r = exp.run({ quick: o.quick, data, seed: o.seed });
+  const seconds = (performance.now() - start) / 1000;
+  try {
+    mkdirSync(o.out, { recursive: true });
+  } catch (e) {
+    throw new UserError(`cannot create ${o.out}: ${(e as Error).message}`);
+  }
+  const html = join(o.out, `${exp.name}.html`);
+  const json = join(o.out, `${exp.name}.json`);
+  const intro = `${exp.question}<br><span class="note">zerograd experiment ${exp.name}${o.quick ? ' --quick' : ''} --seed ${o.seed} · backend ${zg.backend().name} · ${seconds.toFixed(1)}s · ${new Date().toISOString().slice(0, 10)}</span>`;
+  zg.writeFileAtomic(html, page(exp.title, intro, [{ heading: 'Summary', html: `<ul>${r.summary.map((s) => `<li>${s.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</li>`).join('')}</ul>` }, ...r.sections]));
+  const result = { experiment: exp.name, quick: o.quick, seed: o.seed, seconds, summary: r.summary, numbers: r.numbers, report: html };
+  zg.writeFileAtomic(json, JSON.stringify(result, null, 2));
+  if (o.json) {
+    console.log(JSON.stringify(result));
+    return;
+  }
+  for (const line of r.summary) console.log('  ' + line);
+  console.log(`report: ${html}\nnumbers: ${json}`);
+}
+
 export function makeProgram(): Command {
   const program = new Command('zerograd')
     .description('Deep learning built from zero: train, inspect and use neural networks on MNIST.')
@@ -280,6 +320,18 @@ export function makeProgram(): Command {
     .option('--json', 'print JSON', false)))
     .hook('preAction', (_, cmd) => selectBackend(cmd.opts()))
     .action((o) => summaryCommand({ ...o, file: o.model, model: o.arch ?? 'cnn' }));
+
+  backendOptions(program.command('experiment'))
+    .description('run an experiment that shows why a part of a network is there; writes an HTML report and a JSON file')
+    .argument('[name]', 'experiment name (see --list)')
+    .option('--list', 'list the experiments', false)
+    .option('--quick', 'a small version that runs in under a minute', false)
+    .option('--out <dir>', 'where to write NAME.html and NAME.json', 'zerograd-experiments')
+    .option('--seed <n>', 'random seed', nonNegativeInt('--seed'), 1)
+    .option('--data-dir <dir>', 'folder with MNIST-format IDX files')
+    .option('--json', 'print the results as JSON', false)
+    .hook('preAction', (_, cmd) => selectBackend(cmd.opts()))
+    .action((name: string | undefined, o) => experimentCommand(name, o));
 
   return program;
 }
