@@ -8,6 +8,7 @@ import { fraction, intList, nonNegativeInt, positiveInt, positiveNumber } from '
 import { useBackend } from '../backends/wasm/node.js';
 import { EXPERIMENTS, findExperiment } from '../experiments/index.js';
 import { page } from '../experiments/report.js';
+import { serve } from './serve.js';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -320,6 +321,24 @@ export function makeProgram(): Command {
     .option('--json', 'print JSON', false)))
     .hook('preAction', (_, cmd) => selectBackend(cmd.opts()))
     .action((o) => summaryCommand({ ...o, file: o.model, model: o.arch ?? 'cnn' }));
+
+  program.command('serve')
+    .description('the explainer: a local web page that shows a network think and learn')
+    .option('--model <file>', 'model file to show')
+    .option('--port <n>', 'port (0: any free port)', nonNegativeInt('--port'), 8080)
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--data-dir <dir>', 'folder with MNIST-format IDX files')
+    .action(async (o: { model?: string; port: number; host: string; dataDir?: string }) => {
+      let s;
+      try {
+        s = await serve({ model: o.model, port: o.port, host: o.host, dataDir: o.dataDir });
+      } catch (e) {
+        throw new UserError((e as Error).message);
+      }
+      console.log(`zerograd explainer: ${s.url}${o.model ? ` (model ${o.model})` : ''}`);
+      if (o.host !== '127.0.0.1' && o.host !== 'localhost') console.log(`note: listening on ${o.host}, reachable from other machines`);
+      await new Promise(() => {}); // serve until interrupted
+    });
 
   backendOptions(program.command('experiment'))
     .description('run an experiment that shows why a part of a network is there; writes an HTML report and a JSON file')

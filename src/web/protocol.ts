@@ -1,0 +1,49 @@
+// Messages between the explainer page and its training worker.
+
+export interface TrainConfig {
+  arch: 'mlp' | 'dnn' | 'cnn';
+  hidden: number[];
+  kernels: number;
+  kernelSize: number;
+  pool: 'max' | 'avg';
+  lr: number;
+  optimizer: 'sgd' | 'momentum' | 'adam';
+  batchSize: number;
+  epochs: number;
+  /** Train on the first N training images. */
+  limit: number;
+  seed: number;
+}
+
+export type ToWorker =
+  | { type: 'start'; config: TrainConfig }
+  | { type: 'pause' }
+  | { type: 'resume' }
+  | { type: 'export' };
+
+export interface Progress {
+  type: 'progress';
+  epoch: number;
+  batch: number;
+  batches: number;
+  /** Fraction of all epochs done. */
+  done: number;
+  loss: number;
+  trainAccuracy: number;
+  samplesPerSecond: number;
+  /** First convolution's kernels (OC·KH·KW values), for the live view. */
+  kernels: Float32Array | null;
+  kernelShape: number[] | null;
+  /** Predicted class of each of the fixed test digits. */
+  predictions: number[];
+}
+
+export type FromWorker =
+  | { type: 'status'; message: string }
+  | Progress
+  | { type: 'epoch'; epoch: number; trainLoss: number; testAccuracy: number; seconds: number }
+  | { type: 'model'; bytes: Uint8Array; final: boolean }
+  | { type: 'error'; message: string };
+
+/** Test images (by index) whose predictions the training view follows. */
+export const WATCHED_DIGITS = [0, 1, 2, 3, 4, 7, 8, 11, 18, 61];
