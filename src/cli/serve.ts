@@ -95,6 +95,7 @@ export function serve(o: ServeOptions = {}): Promise<RunningServer> {
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return error(res, 405, `method ${req.method} not allowed`);
+    if (path === '/favicon.ico') return send(res, 204, '');
     if (path === '/api/model') {
       if (!modelBytes) return error(res, 404, 'no model loaded: start with --model FILE, upload one, or train one in the page');
       return send(res, 200, modelBytes, 'application/octet-stream');

@@ -300,7 +300,7 @@ function padChanged(): void {
   requestAnimationFrame(() => {
     pending = false;
     const c = pad();
-    const img = c.getContext('2d')!.getImageData(0, 0, c.width, c.height);
+    const img = c.getContext('2d', { willReadFrequently: true })!.getImageData(0, 0, c.width, c.height);
     const gray = new Uint8Array(c.width * c.height);
     for (let i = 0; i < gray.length; i++) gray[i] = Math.round(0.299 * img.data[4 * i] + 0.587 * img.data[4 * i + 1] + 0.114 * img.data[4 * i + 2]);
     state.input = zg.frameDigit(gray, c.width, c.height);
@@ -310,7 +310,7 @@ function padChanged(): void {
 
 function setupPad(): void {
   const c = pad();
-  const ctx = c.getContext('2d')!;
+  const ctx = c.getContext('2d', { willReadFrequently: true })!;
   let drawing = false;
   let last: [number, number] | null = null;
   const at = (e: PointerEvent): [number, number] => {
