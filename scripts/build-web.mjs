@@ -1,4 +1,4 @@
-// Bundle the explainer page (src/web) into dist/web with esbuild: the page, its training worker,
+// Bundle the explainer page (src/web) into dist/explainer with esbuild: the page, its training worker,
 // the stylesheet, and the glossary rendered to HTML. Everything is served locally; no CDN.
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const out = join(root, 'dist/web');
+const out = join(root, 'dist/explainer');
 mkdirSync(out, { recursive: true });
 await build({
   entryPoints: { app: join(root, 'src/web/app.ts'), 'train-worker': join(root, 'src/web/train-worker.ts') },
@@ -29,4 +29,4 @@ const html = md.split(/\n\n+/).map((block) => {
   return `<p>${inline(block.replace(/\n/g, ' '))}</p>`;
 }).join('\n');
 writeFileSync(join(out, 'glossary.html'), `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>zerograd glossary</title><link rel="stylesheet" href="style.css"></head><body>${html}<p><a href="/">back to the explainer</a></p></body></html>`);
-console.log('explainer page -> dist/web');
+console.log('explainer page -> dist/explainer');

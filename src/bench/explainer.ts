@@ -14,6 +14,7 @@ const url = await new Promise<string>((resolve) => {
   let out = '';
   server.stdout!.on('data', (d: Buffer) => { out += d; const m = out.match(/(http:\/\/127\.0\.0\.1:\d+\/)/); if (m) resolve(m[1]); });
 });
+process.on('exit', () => server.kill());
 const ctx = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'zg-chromium-')), {
   executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true,
   args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],

@@ -1,4 +1,4 @@
-// Node-only: the explainer's local web server. Serves the built page (dist/web), the MNIST files
+// Node-only: the explainer's local web server. Serves the built page (dist/explainer), the MNIST files
 // (the original IDX bytes: compact, and parsed by the same code in the browser) and the model.
 // Binds 127.0.0.1 unless told otherwise; refuses paths outside what it serves; survives bad requests.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { decodeModel } from '../io/model-file.js';
 import { embeddedMnistDir, MNIST_FILES, readIdxFile } from '../data/mnist.js';
 
-const WEB_ROOT = fileURLToPath(new URL('../web/', import.meta.url));
+const WEB_ROOT = fileURLToPath(new URL('../explainer/', import.meta.url));
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
   '.map': 'application/json', '.png': 'image/png', '.svg': 'image/svg+xml', '.ico': 'image/x-icon',
