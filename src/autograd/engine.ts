@@ -83,7 +83,7 @@ export function accumulate(t: Tensor, g: Data, fresh = false): void {
 }
 
 function copyOf(g: Data): Data {
-  const c = backend().alloc(g.length, g instanceof Float64Array ? 'float64' : 'float32');
+  const c = backend().empty(g.length, g instanceof Float64Array ? 'float64' : 'float32');
   c.set(g);
   return c;
 }

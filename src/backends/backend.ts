@@ -42,6 +42,11 @@ export interface Backend {
 
   /** A zero-filled array of n elements. */
   alloc(n: number, dtype: 'float32' | 'float64'): Data;
+  /**
+   * An array of n elements whose contents are undefined: for outputs a kernel overwrites
+   * entirely, where zeroing first would be wasted work.
+   */
+  empty(n: number, dtype: 'float32' | 'float64'): Data;
   /** An array of n indices (max-pooling's argmax). */
   allocInt32(n: number): Int32Array;
   /**

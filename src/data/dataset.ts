@@ -51,7 +51,7 @@ export class ImageDataset {
   batch(indices: ArrayLike<number>): { x: Tensor; y: Int32Array } {
     const B = indices.length;
     const px = this.height * this.width;
-    const x = backend().alloc(B * px, 'float32');
+    const x = backend().empty(B * px, 'float32'); // every pixel is written below
     const y = new Int32Array(B);
     for (let b = 0; b < B; b++) {
       const src = indices[b] * px;

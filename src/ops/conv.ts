@@ -42,19 +42,19 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, options: Conv2dOp
     throw new Error(`${layer}: a ${KH}×${KW} kernel with padding ${padding} does not fit a ${H}×${W} input`);
   }
   const g: Conv2dGeometry = { N, C, H, W, OC, KH, KW, OH, OW, stride, padding };
-  const y = backend().alloc(N * OC * OH * OW, x.dtype);
+  const y = backend().empty(N * OC * OH * OW, x.dtype);
   backend().conv2d(x.data, w.data, b ? b.data : null, g, y);
   const parents = b ? [x, w, b] : [x, w];
   return result(y, [N, OC, OH, OW], 'conv2d', parents, (dy) => {
     if (x.requiresGrad) {
-      const dx = backend().alloc(x.size, x.dtype);
+      const dx = backend().empty(x.size, x.dtype); // the kernel zeroes it
       backend().conv2dBackwardInput(dy, w.data, g, dx);
       accumulate(x, dx, true);
     }
     const wantB = b !== null && b.requiresGrad;
     if (w.requiresGrad || wantB) {
-      const dw = backend().alloc(w.size, w.dtype);
-      const db = wantB ? backend().alloc(OC, b.dtype) : null;
+      const dw = backend().empty(w.size, w.dtype); // the kernel overwrites both
+      const db = wantB ? backend().empty(OC, b.dtype) : null;
       backend().conv2dBackwardFilter(x.data, dy, g, dw, db);
       if (w.requiresGrad) accumulate(w, dw, true);
       if (b && db) accumulate(b, db, true);
@@ -88,11 +88,11 @@ function poolGeometry(x: Tensor, options: Pool2dOptions, layer: string): Pool2dG
 export function maxPool2d(x: Tensor, options: Pool2dOptions = {}, layer = 'maxPool2d'): Tensor {
   const g = poolGeometry(x, options, layer);
   const shape = [g.N, g.C, g.OH, g.OW];
-  const y = backend().alloc(sizeOf(shape), x.dtype);
+  const y = backend().empty(sizeOf(shape), x.dtype);
   const argmax = backend().allocInt32(y.length);
   backend().maxPool2d(x.data, g, y, argmax);
   return result(y, shape, 'maxPool2d', [x], (dy) => {
-    const dx = backend().alloc(x.size, x.dtype);
+    const dx = backend().empty(x.size, x.dtype); // the kernel zeroes it
     backend().maxPool2dBackward(dy, argmax, g, dx);
     accumulate(x, dx, true);
   });
@@ -106,10 +106,10 @@ export function maxPool2d(x: Tensor, options: Pool2dOptions = {}, layer = 'maxPo
 export function avgPool2d(x: Tensor, options: Pool2dOptions = {}, layer = 'avgPool2d'): Tensor {
   const g = poolGeometry(x, options, layer);
   const shape = [g.N, g.C, g.OH, g.OW];
-  const y = backend().alloc(sizeOf(shape), x.dtype);
+  const y = backend().empty(sizeOf(shape), x.dtype);
   backend().avgPool2d(x.data, g, y);
   return result(y, shape, 'avgPool2d', [x], (dy) => {
-    const dx = backend().alloc(x.size, x.dtype);
+    const dx = backend().empty(x.size, x.dtype); // the kernel zeroes it
     backend().avgPool2dBackward(dy, g, dx);
     accumulate(x, dx, true);
   });

@@ -32,7 +32,7 @@ export function sumTo(g: Data, from: readonly number[], to: readonly number[], d
 function binaryOp(op: BinaryOp, a: Tensor, b: Tensor,
                   grads: (dy: Data, shape: number[]) => [Data | null, Data | null]): Tensor {
   const shape = broadcastShapes(a.shape, b.shape, op);
-  const out = backend().alloc(sizeOf(shape), a.dtype);
+  const out = backend().empty(sizeOf(shape), a.dtype);
   backend().binary(op, a.data, a.shape, b.data, b.shape, out, shape);
   return result(out, shape, op, [a, b], (dy) => {
     const [ga, gb] = grads(dy, shape);
@@ -43,7 +43,7 @@ function binaryOp(op: BinaryOp, a: Tensor, b: Tensor,
 
 /** out = a·b broadcast to `shape` (used inside backward closures). */
 function times(op: BinaryOp, a: Data, aShape: readonly number[], b: Data, bShape: readonly number[], shape: number[]): Data {
-  const out = backend().alloc(sizeOf(shape), a instanceof Float64Array ? 'float64' : 'float32');
+  const out = backend().empty(sizeOf(shape), a instanceof Float64Array ? 'float64' : 'float32');
   backend().binary(op, a, aShape, b, bShape, out, shape);
   return out;
 }
@@ -58,7 +58,7 @@ export function add(a: Tensor, b: Tensor | number): Tensor {
 export function sub(a: Tensor, b: Tensor | number): Tensor {
   const bt = asTensor(b, a);
   return binaryOp('sub', a, bt, (dy) => {
-    const neg = backend().alloc(dy.length, a.dtype);
+    const neg = backend().empty(dy.length, a.dtype);
     backend().unary('neg', dy, neg, 0);
     return [dy, neg];
   });
@@ -89,10 +89,10 @@ export function div(a: Tensor, b: Tensor | number): Tensor {
 }
 
 function unaryOp(op: UnaryOp, x: Tensor, param = 0): Tensor {
-  const y = backend().alloc(x.size, x.dtype);
+  const y = backend().empty(x.size, x.dtype);
   backend().unary(op, x.data, y, param);
   return result(y, x.shape, op, [x], (dy) => {
-    const dx = backend().alloc(x.size, x.dtype);
+    const dx = backend().empty(x.size, x.dtype);
     backend().unaryBackward(op, x.data, y, dy, dx, param);
     accumulate(x, dx, true);
   });

@@ -14,16 +14,16 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   }
   const [M, K] = a.shape;
   const N = b.shape[1];
-  const y = backend().alloc(M * N, a.dtype);
+  const y = backend().empty(M * N, a.dtype);
   backend().gemm(false, false, M, N, K, a.data, b.data, 0, y);
   return result(y, [M, N], 'matmul', [a, b], (dy) => {
     if (a.requiresGrad) {
-      const da = backend().alloc(M * K, a.dtype);
+      const da = backend().empty(M * K, a.dtype);
       backend().gemm(false, true, M, K, N, dy, b.data, 0, da); // da = dy·bᵀ
       accumulate(a, da, true);
     }
     if (b.requiresGrad) {
-      const db = backend().alloc(K * N, b.dtype);
+      const db = backend().empty(K * N, b.dtype);
       backend().gemm(true, false, K, N, M, a.data, dy, 0, db); // db = aᵀ·dy
       accumulate(b, db, true);
     }
@@ -45,23 +45,23 @@ export function linear(x: Tensor, w: Tensor, b: Tensor | null, layer = 'linear')
     throw new Error(`${layer}: expected input (N,${IN}), got ${formatShape(x.shape)}`);
   }
   const N = x.shape[0];
-  const y = backend().alloc(N * OUT, x.dtype);
+  const y = backend().empty(N * OUT, x.dtype);
   backend().gemm(false, true, N, OUT, IN, x.data, w.data, 0, y);
   if (b) backend().addRowVector(y, b.data, N, OUT);
   const parents = b ? [x, w, b] : [x, w];
   return result(y, [N, OUT], 'linear', parents, (dy) => {
     if (x.requiresGrad) {
-      const dx = backend().alloc(N * IN, x.dtype);
+      const dx = backend().empty(N * IN, x.dtype);
       backend().gemm(false, false, N, IN, OUT, dy, w.data, 0, dx); // dx = dy·w
       accumulate(x, dx, true);
     }
     if (w.requiresGrad) {
-      const dw = backend().alloc(OUT * IN, w.dtype);
+      const dw = backend().empty(OUT * IN, w.dtype);
       backend().gemm(true, false, OUT, IN, N, dy, x.data, 0, dw); // dw = dyᵀ·x
       accumulate(w, dw, true);
     }
     if (b && b.requiresGrad) {
-      const db = backend().alloc(OUT, b.dtype);
+      const db = backend().empty(OUT, b.dtype);
       backend().sumRows(dy, N, OUT, db, false); // db = Σ_n dy
       accumulate(b, db, true);
     }

@@ -18,10 +18,10 @@ function alongLastAxis(x: Tensor, axis: number, op: string, f: (x: Tensor) => Te
 function softmaxLast(x: Tensor, log: boolean): Tensor {
   const cols = x.shape[x.rank - 1];
   const rows = x.size / cols;
-  const y = backend().alloc(x.size, x.dtype);
+  const y = backend().empty(x.size, x.dtype);
   backend().softmax(x.data, rows, cols, y, log);
   return result(y, x.shape, log ? 'logSoftmax' : 'softmax', [x], (dy) => {
-    const dx = backend().alloc(x.size, x.dtype);
+    const dx = backend().empty(x.size, x.dtype);
     backend().softmaxBackward(y, dy, rows, cols, dx, log);
     accumulate(x, dx, true);
   });
@@ -64,12 +64,12 @@ export function checkLabels(logits: Tensor, labels: ArrayLike<number>, op: strin
 export function softmaxCrossEntropy(logits: Tensor, labels: ArrayLike<number>): Tensor {
   const lab = checkLabels(logits, labels, 'crossEntropy');
   const [N, classes] = logits.shape;
-  const probs = backend().alloc(logits.size, logits.dtype);
+  const probs = backend().empty(logits.size, logits.dtype);
   const loss = backend().softmaxCrossEntropy(logits.data, lab, N, classes, probs);
   const out = backend().alloc(1, logits.dtype);
   out[0] = loss;
   return result(out, [], 'softmaxCrossEntropy', [logits], (dy) => {
-    const dx = backend().alloc(logits.size, logits.dtype);
+    const dx = backend().empty(logits.size, logits.dtype);
     const s = dy[0] / N;
     for (let i = 0; i < dx.length; i++) dx[i] = probs[i] * s;
     for (let n = 0; n < N; n++) dx[n * classes + lab[n]] -= s;

@@ -12,6 +12,7 @@ export const referenceBackend: Backend = {
   name: 'reference',
   threads: 1,
   alloc: (n, dtype) => (dtype === 'float64' ? new Float64Array(n) : new Float32Array(n)),
+  empty: (n, dtype) => (dtype === 'float64' ? new Float64Array(n) : new Float32Array(n)),
   allocInt32: (n) => new Int32Array(n),
   // Plain typed arrays: the garbage collector frees them, so scopes have nothing to do.
   scope: (fn) => fn(),

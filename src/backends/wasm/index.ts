@@ -17,12 +17,14 @@ const PAGE = 65536;
 const ALIGN = 64;
 const OPS: Record<string, number> = { add: 0, sub: 1, mul: 2, div: 3 };
 /** Kernels that run on the thread pool (workers index into this list). */
-const KERNELS = ['gemm', 'conv2d', 'conv2dBackwardInput', 'conv2dBackwardFilter', 'sumParts', 'maxPool2d', 'maxPool2dBackward',
+const KERNELS = ['gemm', 'gemmNT', 'conv2d', 'conv2dBackwardInput', 'conv2dBackwardFilter', 'sumParts', 'maxPool2d', 'maxPool2dBackward',
   'avgPool2d', 'avgPool2dBackward', 'binary', 'relu', 'reluBackward', 'scale', 'axpy', 'addRowVector', 'sumRows', 'sgdStep', 'adamStep'];
 
 /** Work (elements or multiply-adds) below which a kernel stays on one thread: waking workers would cost more. */
 const SMALL_ELEMENTS = 1 << 15;
 const SMALL_FLOPS = 1 << 20;
+/** Up to this many outputs, A·Bᵀ runs as blocked dot products (gemmNT) instead of the packed kernel. */
+const NT_MAX_OUTPUTS = 1 << 16;
 
 function decode(base64: string): Uint8Array<ArrayBuffer> {
   const s = atob(base64);
@@ -179,6 +181,12 @@ export class WasmBackend implements Backend {
     return this.track(view, ptr);
   }
 
+  empty(n: number, dtype: 'float32' | 'float64'): Data {
+    if (dtype === 'float64') return new Float64Array(n);
+    const ptr = this.allocBytes(n * 4);
+    return this.track(new Float32Array(this.buffer(), ptr, n), ptr);
+  }
+
   allocInt32(n: number): Int32Array {
     const ptr = this.allocBytes(n * 4);
     return this.track(new Int32Array(this.buffer(), ptr, n), ptr);
@@ -312,6 +320,12 @@ export class WasmBackend implements Backend {
     const after: Array<() => void> = [];
     const pa = this.ptr(a, after), pb = this.ptr(b, after), pc = this.ptr(c, after, true);
     const nt = this.nt(M * N * K, SMALL_FLOPS);
+    if (!transA && transB && M * N <= NT_MAX_OUTPUTS) {
+      // A·Bᵀ with both rows contiguous (dense layers): dot products, no packing.
+      this.runOn(nt, 'gemmNT', [M, N, K, pa, pb, beta, pc]);
+      this.finish(after);
+      return;
+    }
     const scratch = this.temp(this.gemmScratch * nt, after);
     this.runOn(nt, 'gemm', [transA ? 1 : 0, transB ? 1 : 0, M, N, K, pa, pb, beta, pc, scratch, this.gemmScratch]);
     this.finish(after);

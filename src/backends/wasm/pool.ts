@@ -19,7 +19,7 @@ export const READY = 4;
 export const ARGS_OFFSET = 64; // bytes from the control block start to the float64 arguments
 export const MAX_ARGS = 32;
 export const CONTROL_BYTES = ARGS_OFFSET + 8 * MAX_ARGS;
-const SPIN = 20000;
+const SPIN = 200000;
 
 /** What a thread needs to start: the compiled kernels, the shared memory and its place in the pool. */
 export interface WorkerInit {

@@ -1,5 +1,5 @@
 // Convolution through im2col + the packed matrix multiply, and pooling. Threads split the batch.
-import { gemmBlock, gemmScratchBytes } from './gemm';
+import { gemmBlock, gemmNTBlock, gemmScratchBytes } from './gemm';
 
 /** Share [lo, hi) of n items for thread tid of nt. */
 @inline function lo(n: i32, tid: i32, nt: i32): i32 { return <i32>((<i64>n * tid) / nt); }
@@ -120,7 +120,6 @@ export function conv2dBackwardFilter(x: usize, dy: usize, N: i32, C: i32, H: i32
   const K = C * KH * KW;
   const P = OH * OW;
   const cols = scratch + <usize>tid * stride;
-  const gs = cols + <usize>((K * P * 4 + 15) & ~15);
   const dw = dwParts + <usize>(tid * OC * K) * 4;
   const db = dbParts + <usize>(tid * OC) * 4;
   memory.fill(dw, 0, <usize>(OC * K) * 4);
@@ -128,7 +127,7 @@ export function conv2dBackwardFilter(x: usize, dy: usize, N: i32, C: i32, H: i32
   for (let n = lo(N, tid, nt); n < hi(N, tid, nt); n++) {
     im2col(x + <usize>(n * C * H * W) * 4, C, H, W, KH, KW, OH, OW, s, p, cols);
     const dyn = dy + <usize>(n * OC * P) * 4;
-    gemmBlock(false, true, OC, K, P, dyn, cols, 1, dw, 0, OC, 0, K, gs);
+    gemmNTBlock(OC, K, P, dyn, cols, 1, dw, 0, OC); // dw += dy[n] · colsᵀ: both contiguous along P
     for (let oc = 0; oc < OC; oc++) {
       const row = dyn + <usize>(oc * P) * 4;
       let acc = f32x4.splat(0);
