@@ -121,20 +121,27 @@ export interface PoolOptions {
   stride?: number;
 }
 
-/** Max pooling: keep the largest value of each window (default 2×2, stride 2: halves height and width). */
-export class MaxPool2d extends Module {
+/** What max and average pooling share: a kernelSize×kernelSize window moved by `stride`. */
+abstract class Pool2d extends Module {
   readonly kernelSize: number;
   readonly stride: number;
-  constructor(o: PoolOptions = {}) {
+  constructor(readonly type: 'MaxPool2d' | 'AvgPool2d', o: PoolOptions) {
     super();
-    this.kernelSize = positiveInt(o.kernelSize ?? 2, 'MaxPool2d kernelSize');
-    this.stride = positiveInt(o.stride ?? this.kernelSize, 'MaxPool2d stride');
+    this.kernelSize = positiveInt(o.kernelSize ?? 2, `${type} kernelSize`);
+    this.stride = positiveInt(o.stride ?? this.kernelSize, `${type} stride`);
+  }
+  toSpec(): LayerSpec {
+    return { type: this.type, kernelSize: this.kernelSize, stride: this.stride };
+  }
+}
+
+/** Max pooling: keep the largest value of each window (default 2×2, stride 2: halves height and width). */
+export class MaxPool2d extends Pool2d {
+  constructor(o: PoolOptions = {}) {
+    super('MaxPool2d', o);
   }
   forward(x: Tensor): Tensor {
     return maxPool2d(x, { kernelSize: this.kernelSize, stride: this.stride }, 'MaxPool2d');
-  }
-  toSpec(): LayerSpec {
-    return { type: 'MaxPool2d', kernelSize: this.kernelSize, stride: this.stride };
   }
   override describe(): string {
     return `max pooling: keeps the strongest value in each ${this.kernelSize}×${this.kernelSize} window (downsampling)`;
@@ -142,19 +149,12 @@ export class MaxPool2d extends Module {
 }
 
 /** Average pooling: the mean of each window. */
-export class AvgPool2d extends Module {
-  readonly kernelSize: number;
-  readonly stride: number;
+export class AvgPool2d extends Pool2d {
   constructor(o: PoolOptions = {}) {
-    super();
-    this.kernelSize = positiveInt(o.kernelSize ?? 2, 'AvgPool2d kernelSize');
-    this.stride = positiveInt(o.stride ?? this.kernelSize, 'AvgPool2d stride');
+    super('AvgPool2d', o);
   }
   forward(x: Tensor): Tensor {
     return avgPool2d(x, { kernelSize: this.kernelSize, stride: this.stride }, 'AvgPool2d');
-  }
-  toSpec(): LayerSpec {
-    return { type: 'AvgPool2d', kernelSize: this.kernelSize, stride: this.stride };
   }
   override describe(): string {
     return `average pooling: the mean of each ${this.kernelSize}×${this.kernelSize} window (downsampling)`;
