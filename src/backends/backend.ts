@@ -121,6 +121,13 @@ export interface Backend {
   /** probs = softmax(logits); returns mean over rows of −log probs[r, labels[r]]. */
   softmaxCrossEntropy(logits: Data, labels: Int32Array, rows: number, cols: number, probs: Data): number;
 
+  // ---- randomness ----
+  /**
+   * Inverted-dropout mask: out[i] = 1/(1−p) with probability 1−p, else 0. The numbers come from
+   * xorshift32 started at `seed`, the same sequence on every backend, so masks are reproducible.
+   */
+  dropoutMask(out: Data, p: number, seed: number): void;
+
   // ---- optimizer updates (in place on p and the state arrays) ----
   /** v = momentum·v + g + wd·p;  p -= lr·v   (v null: plain p -= lr·(g + wd·p)) */
   sgdStep(p: Data, g: Data, v: Data | null, lr: number, momentum: number, weightDecay: number): void;

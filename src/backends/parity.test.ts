@@ -112,6 +112,9 @@ for (const [label, b] of backends) {
         po.set(p); mo.set(mm); vo.set(vv);
         k.adamStep(po, gg, mo, vo, { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, step: 3 });
       });
+      for (const p of [0, 0.2, 0.5, 0.9]) {
+        same(`dropoutMask n=${n} p=${p}`, b, [], [n], (k, _, [o]) => k.dropoutMask(o, p, 12345 + n), 0);
+      }
     }
     for (const [rows, cols] of [[1, 1], [3, 7], [64, 128], [130, 9]]) {
       const y = rand(ref, rows * cols), bias = rand(ref, cols);

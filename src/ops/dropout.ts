@@ -12,8 +12,8 @@ import { mul } from './elementwise.js';
 export function dropout(x: Tensor, p: number, training: boolean, rng: Random = defaultRandom): Tensor {
   if (!(p >= 0 && p < 1)) throw new Error(`dropout: probability p=${p} is outside [0, 1)`);
   if (!training || p === 0) return x;
-  const mask = backend().alloc(x.size, x.dtype);
-  const keep = 1 / (1 - p);
-  for (let i = 0; i < mask.length; i++) mask[i] = rng.uniform() >= p ? keep : 0;
+  // One draw from the seeded generator starts the mask's own fast generator (in the backend).
+  const mask = backend().empty(x.size, x.dtype);
+  backend().dropoutMask(mask, p, rng.nextUint32());
   return mul(x, new Tensor(mask, x.shape));
 }

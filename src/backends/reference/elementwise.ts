@@ -89,3 +89,19 @@ export function binary(op: BinaryOp, a: Data, aShape: readonly number[], b: Data
 export function axpy(alpha: number, x: Data, y: Data): void {
   for (let i = 0; i < x.length; i++) y[i] += alpha * x[i];
 }
+
+/**
+ * Dropout mask from xorshift32 (Marsaglia): s ^= s<<13; s ^= s>>>17; s ^= s<<5. An element is kept
+ * when its 32-bit number is at least p·2³², so with probability 1−p.
+ */
+export function dropoutMask(out: Data, p: number, seed: number): void {
+  let s = seed >>> 0 || 1; // xorshift never leaves 0
+  const threshold = p * 4294967296;
+  const keep = 1 / (1 - p);
+  for (let i = 0; i < out.length; i++) {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    out[i] = s >>> 0 >= threshold ? keep : 0;
+  }
+}

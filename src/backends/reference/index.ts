@@ -1,7 +1,7 @@
 // The reference backend: plain TypeScript loops, complete and readable. It is the
 // specification every faster backend is tested against.
 import type { Backend } from '../backend.js';
-import { axpy, binary, unary, unaryBackward } from './elementwise.js';
+import { axpy, binary, dropoutMask, unary, unaryBackward } from './elementwise.js';
 import { copyBox, permute, reduce } from './reduce.js';
 import { addRowVector, gemm, sumRows } from './gemm.js';
 import { avgPool2d, avgPool2dBackward, conv2d, conv2dBackwardFilter, conv2dBackwardInput, maxPool2d, maxPool2dBackward } from './conv.js';
@@ -24,5 +24,6 @@ export const referenceBackend: Backend = {
   conv2d, conv2dBackwardInput, conv2dBackwardFilter,
   maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward,
   softmax, softmaxBackward, softmaxCrossEntropy,
+  dropoutMask,
   sgdStep, adamStep,
 };

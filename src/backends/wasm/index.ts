@@ -454,6 +454,17 @@ export class WasmBackend implements Backend {
     return ref.softmaxCrossEntropy(logits, labels, rows, cols, probs);
   }
 
+  dropoutMask(out: Data, p: number, seed: number): void {
+    // NOTE: p·2³² rounds up to the next integer so that "number ≥ threshold" keeps the same
+    // elements as the reference's comparison with the exact real threshold.
+    const threshold = Math.ceil(p * 4294967296);
+    if (!(out instanceof Float32Array) || threshold > 0xffffffff) return ref.dropoutMask(out, p, seed);
+    const after: Array<() => void> = [];
+    const po = this.ptr(out, after, true);
+    this.k.dropoutMask(po, out.length, threshold, 1 / (1 - p), seed >>> 0);
+    this.finish(after);
+  }
+
   sgdStep(p: Data, g: Data, v: Data | null, lr: number, momentum: number, weightDecay: number): void {
     if (!(p instanceof Float32Array && g instanceof Float32Array && (v === null || v instanceof Float32Array))) {
       return ref.sgdStep(p, g, v, lr, momentum, weightDecay);

@@ -150,3 +150,14 @@ export function adamStep(p: usize, g: usize, m: usize, v: usize, n: i32, lr: f32
 export function zero(p: usize, bytes: i32): void {
   memory.fill(p, 0, <usize>bytes);
 }
+
+/** Dropout mask from xorshift32, the same sequence as the reference kernel (see there). Single-threaded: the sequence is serial. */
+export function dropoutMask(out: usize, n: i32, threshold: u32, keep: f32, seed: u32): void {
+  let s: u32 = seed == 0 ? 1 : seed;
+  for (let i = 0; i < n; i++) {
+    s ^= s << 13;
+    s ^= s >> 17;
+    s ^= s << 5;
+    store<f32>(out + (<usize>i << 2), s >= threshold ? keep : 0);
+  }
+}
