@@ -5,7 +5,7 @@ export { sizeOf, broadcastShapes, formatShape } from './tensor/shape.js';
 export { noGrad, isGradEnabled, type GradNode } from './autograd/engine.js';
 export { gradcheck, type GradcheckOptions, type GradcheckResult } from './autograd/gradcheck.js';
 export * as ops from './ops/index.js';
-export { backend, setBackend, registerBackend, listBackends } from './backends/index.js';
+export { backend, setBackend, registerBackend, listBackends, scope } from './backends/index.js';
 export type { Backend, Data, Conv2dGeometry, Pool2dGeometry } from './backends/backend.js';
 export { Module, type LayerSpec } from './nn/module.js';
 export {

@@ -2,3 +2,5 @@
 export * from './index.js';
 export { loadMnist, embeddedMnistDir, readIdxFile, MNIST_FILES, type MnistData } from './data/mnist.js';
 export { saveModel, loadModel, writeFileAtomic } from './io/node.js';
+export { useBackend, createNodeWasmBackend, type BackendChoice } from './backends/wasm/node.js';
+export { WasmBackend, wasmSupport } from './backends/wasm/index.js';

@@ -25,6 +25,16 @@ export function setBackend(name: string): Backend {
   return b;
 }
 
+/**
+ * Run fn and release the backend memory of every tensor created inside it, except what was kept
+ * (parameters' gradients, optimizer state). Use it around each step of a hand-written training loop
+ * on the wasm backend; `fit`, `trainEpoch` and `evaluate` already do. A no-op on the reference backend.
+ * @example for (const { x, y } of loader) scope(() => trainStep(net, opt, x, y));
+ */
+export function scope<T>(fn: () => T): T {
+  return current.scope(fn);
+}
+
 export function listBackends(): string[] {
   return [...registry.keys()];
 }

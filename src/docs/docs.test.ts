@@ -46,10 +46,13 @@ function run(file: string): Promise<{ code: number; out: string }> {
     resolve({ code: err ? 1 : 0, out: stdout + stderr })));
 }
 
-test('tutorial: every snippet compiles and runs', async () => {
-  const md = read('docs/tutorial.md');
-  const snippets = [...md.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
-  assert.ok(snippets.length >= 7, `only ${snippets.length} snippets`);
+test('tutorial and README: every TypeScript snippet compiles and runs', async () => {
+  const snippetsOf = (file: string) => [...read(file).matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
+  const tutorial = snippetsOf('docs/tutorial.md');
+  assert.ok(tutorial.length >= 7, `only ${tutorial.length} tutorial snippets`);
+  const readme = snippetsOf('README.md');
+  assert.ok(readme.length >= 1, 'the README has no runnable snippet');
+  const snippets = [...tutorial, ...readme];
   const dir = mkdtempSync(join(tmpdir(), 'zg-tutorial-'));
   const core = pathToFileURL(join(root, 'dist/index.js')).href;
   const node = pathToFileURL(join(root, 'dist/node.js')).href;
@@ -59,6 +62,6 @@ test('tutorial: every snippet compiles and runs', async () => {
     const file = join(dir, `step${i + 1}.mjs`);
     writeFileSync(file, js);
     const r = await run(file);
-    assert.equal(r.code, 0, `tutorial snippet ${i + 1} failed:\n${r.out}`);
+    assert.equal(r.code, 0, `snippet ${i + 1} (of tutorial, then README) failed:\n${r.out}`);
   }
 });
