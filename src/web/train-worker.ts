@@ -10,12 +10,40 @@ let paused = false;
 let model: zg.Sequential | null = null;
 let resumeWaiter: (() => void) | null = null;
 
-try {
-  zg.registerBackend(new WasmBackend({ threads: 1 }));
-  zg.setBackend('wasm');
-} catch {
-  zg.setBackend('reference');
+/**
+ * The wasm backend on as many threads as the machine has (Web Workers sharing one memory; this
+ * worker may block in Atomics.wait, the page may not), else on one thread, else the reference backend.
+ */
+async function chooseBackend(): Promise<void> {
+  const threads = Math.max(1, Math.min(8, navigator.hardwareConcurrency || 1));
+  if (threads > 1 && (self as unknown as { crossOriginIsolated: boolean }).crossOriginIsolated) {
+    const workers: Worker[] = [];
+    try {
+      const b = new WasmBackend({
+        threads,
+        spawn: (init) => {
+          const w = new Worker(new URL('./wasm-thread.js', import.meta.url), { type: 'module' });
+          w.postMessage(init);
+          workers.push(w);
+          return { terminate: () => w.terminate() };
+        },
+      });
+      await b.ready();
+      zg.registerBackend(b);
+      zg.setBackend('wasm');
+      return;
+    } catch {
+      for (const w of workers) w.terminate();
+    }
+  }
+  try {
+    zg.registerBackend(new WasmBackend({ threads: 1 }));
+    zg.setBackend('wasm');
+  } catch {
+    zg.setBackend('reference');
+  }
 }
+const backendReady = chooseBackend();
 
 async function fetchIdx(name: string): Promise<Uint8Array> {
   const r = await fetch(`/data/${name}`);
@@ -32,7 +60,8 @@ function build(c: TrainConfig): zg.Sequential {
 const yieldToMessages = () => new Promise<void>((r) => setTimeout(r, 0));
 
 async function train(c: TrainConfig): Promise<void> {
-  post({ type: 'status', message: `loading MNIST… (backend ${zg.backend().name})` });
+  await backendReady;
+  post({ type: 'status', message: `loading MNIST… (backend ${zg.backend().name}, ${zg.backend().threads} thread(s))` });
   const [ti, tl, si, sl] = await Promise.all(['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'].map(fetchIdx));
   const train = zg.ImageDataset.fromIdx(ti, tl).take(c.limit);
   const test = zg.ImageDataset.fromIdx(si, sl);
@@ -43,7 +72,7 @@ async function train(c: TrainConfig): Promise<void> {
   const opt = c.optimizer === 'adam' ? new zg.Adam(params, { lr: c.lr }) : new zg.SGD(params, { lr: c.lr, momentum: c.optimizer === 'momentum' ? 0.9 : 0 });
   const watched = test.batch(WATCHED_DIGITS);
   const conv = model.layers.find((l): l is zg.Conv2d => l instanceof zg.Conv2d) ?? null;
-  post({ type: 'status', message: `training ${c.arch}, ${model.parameterCount().toLocaleString('en-US')} parameters, backend ${zg.backend().name}` });
+  post({ type: 'status', message: `training ${c.arch}, ${model.parameterCount().toLocaleString('en-US')} parameters, backend ${zg.backend().name} (${zg.backend().threads} thread(s))` });
   const b = zg.backend();
   for (let epoch = 0; epoch < c.epochs; epoch++) {
     const loader = new zg.DataLoader(train, { batchSize: c.batchSize, rng });
