@@ -114,6 +114,13 @@ test('user errors: one clear line, no stack trace, exit code 1', async () => {
   }
 });
 
+test('train: a diverging loss stops with a message that suggests a lower learning rate', async () => {
+  const r = await run(['train', '--model', 'mlp', '--hidden', '16', '--optimizer', 'sgd', '--lr', '1e30', '--limit', '500', '--out', join(dir, 'nan.zg')]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /training diverged: the loss became NaN or infinite .*try a lower learning rate, e\.g\. --lr 1e\+29/);
+  assert.doesNotMatch(r.stderr, /\n\s+at /);
+});
+
 test('predict: an unreadable image is reported by name', async () => {
   const model = join(dir, 'tiny.zg');
   const t = await run(['train', '--model', 'mlp', '--hidden', '8', '--limit', '200', '--epochs', '1', '--out', model]);

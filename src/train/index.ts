@@ -11,7 +11,7 @@ import { backend } from '../backends/index.js';
 /** Thrown when the loss becomes NaN or infinite. */
 export class DivergedError extends Error {
   constructor(readonly epoch: number, readonly batch: number, readonly lr: number) {
-    super(`training diverged: the loss became NaN or infinite at epoch ${epoch}, batch ${batch} (learning rate ${lr}); try a lower learning rate, e.g. --lr ${lr / 10}`);
+    super(`training diverged: the loss became NaN or infinite at epoch ${epoch}, batch ${batch} (learning rate ${lr}); try a lower learning rate, e.g. --lr ${Number((lr / 10).toPrecision(3))}`);
   }
 }
 

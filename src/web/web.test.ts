@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { EXPLAINER_VIEWS } from './views.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = join(ROOT, 'bin/zerograd.js');
@@ -84,6 +85,7 @@ test('drawing a digit: probabilities sum to 100% and match the CLI prediction fo
   const shown = (await page.locator('#bars .pct').allTextContents()).map((s) => parseFloat(s));
   assert.equal(shown.length, 10);
   assert.ok(Math.abs(shown.reduce((a, b) => a + b, 0) - 100) <= 0.6, `bars sum to ${shown.reduce((a, b) => a + b, 0)}%`);
+  for (const view of EXPLAINER_VIEWS) assert.equal(await page.locator(`[data-view=${view}]`).count(), 1, `view '${view}' missing from the page`);
   const pagePrediction = Number(await page.textContent('#prediction'));
   assert.equal(await page.locator('#bars .bar.top').getAttribute('data-class'), String(pagePrediction));
   // The same pixels through the CLI.
