@@ -6,8 +6,10 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { writeFileAtomic } from '../io/node.js';
 import type { Measurement, WorkloadId } from './common.js';
+import { embeddedMnistDir } from '../data/mnist.js';
 
 const CHILD = fileURLToPath(new URL('./child.js', import.meta.url));
+const TORCH = fileURLToPath(new URL('../../bench/torch_bench.py', import.meta.url));
 
 function measure(spec: object, timeoutS: number): Promise<Measurement[]> {
   return new Promise((resolve) => {
@@ -23,8 +25,27 @@ function measure(spec: object, timeoutS: number): Promise<Measurement[]> {
   });
 }
 
-function python(): Promise<boolean> {
-  return new Promise((resolve) => execFile('python3', ['-c', 'import torch'], (err) => resolve(!err)));
+/** The same workload on PyTorch (bench/torch_bench.py), when it is installed. */
+function measureTorch(py: string, workload: string, seconds: number): Promise<Measurement[]> {
+  return new Promise((resolve) => {
+    execFile(py, [TORCH, embeddedMnistDir(), workload, String(seconds)], { timeout: (seconds * 6 + 120) * 1000, maxBuffer: 1 << 24 }, (err, stdout, stderr) => {
+      if (err) {
+        resolve([{ lib: 'PyTorch', workload, value: null, unit: 'samples/s', peakRss: 0, note: `failed: ${stderr.trim().split('\n').pop() ?? err.message}` }]);
+        return;
+      }
+      resolve(JSON.parse(stdout.trim().split('\n').pop()!) as Measurement[]);
+    });
+  });
+}
+
+/** A Python that can import torch: $ZEROGRAD_PYTHON, python3 on the PATH, or Debian's /usr/bin/python3. */
+async function python(): Promise<string | null> {
+  for (const py of [process.env.ZEROGRAD_PYTHON, 'python3', '/usr/bin/python3']) {
+    if (!py) continue;
+    const ok = await new Promise<boolean>((resolve) => execFile(py, ['-c', 'import torch'], (err) => resolve(!err)));
+    if (ok) return py;
+  }
+  return null;
 }
 
 const fmt = (v: number | null, unit: string) => (v === null ? '—' : unit === 'GFLOP/s' ? v.toFixed(1) : Math.round(v).toLocaleString('en-US'));
@@ -45,7 +66,9 @@ const workloads = (o.workloads as string).split(',') as WorkloadId[];
 
 console.log(`zerograd benchmark — ${new Date().toISOString().slice(0, 10)}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, Node ${process.version}`);
 console.log(`time box ${seconds}s per measurement, after one warm-up batch; each in its own process\n`);
-if (!(await python())) console.log('PyTorch: not measured (python3 -c "import torch" fails on this machine)\n');
+const torch = await python();
+if (!torch) console.log('PyTorch: not measured (python3 -c "import torch" fails on this machine)\n');
+else console.log(`PyTorch: measured with ${torch}\n`);
 
 const all: Measurement[] = [];
 for (const w of workloads) {
@@ -55,6 +78,7 @@ for (const w of workloads) {
     const ms = await measure({ ...spec, workload: w, seconds }, seconds * 6 + 60);
     rows.push(...ms);
   }
+  if (torch) rows.push(...(await measureTorch(torch, w, seconds)));
   all.push(...rows);
   const best = (name: string) => rows.filter((r) => r.workload === name && r.lib.startsWith('zerograd wasm×' + threads))[0];
   console.log(`${w}${w === 'W4' ? ' (GFLOP/s)' : ' (samples/s)'}`);
