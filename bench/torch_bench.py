@@ -26,8 +26,11 @@ def peak_rss():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-def timed(batches, size, seconds, step):
-    step(0)  # warm-up
+def timed(batches, size, seconds, step, warmup_seconds=0.0):
+    step(0)  # warm-up: one step, and more until warmup_seconds have passed (as in src/bench/common.ts)
+    warm = time.perf_counter()
+    while time.perf_counter() - warm < warmup_seconds:
+        step(0)
     start, samples = time.perf_counter(), 0
     for b in range(batches):
         step(b)
@@ -46,7 +49,7 @@ def main():
         for name, m, k, n in [("1024×1024×1024", 1024, 1024, 1024), ("W1 dense 64×784·784×128", 64, 784, 128),
                               ("W2 dense 100×4320·4320×100", 100, 4320, 100), ("W2 conv 30×25·25×576", 30, 25, 576)]:
             a, b = torch.randn(m, k), torch.randn(k, n)
-            rate, _ = timed(10 ** 6, lambda i: 1, min(seconds, 3), lambda i: a @ b)
+            rate, _ = timed(10 ** 6, lambda i: 1, min(seconds, 3), lambda i: a @ b, warmup_seconds=1.0)
             out.append({"lib": lib, "workload": f"W4 {name}", "value": rate * 2 * m * n * k / 1e9, "unit": "GFLOP/s", "peakRss": peak_rss()})
         print(json.dumps(out))
         return

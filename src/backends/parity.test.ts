@@ -1,5 +1,5 @@
 // Backend parity: every kernel of the wasm backend against the reference backend, on random
-// inputs of awkward sizes (1, primes, sizes that are not multiples of the 4×8 tile).
+// inputs of awkward sizes (1, primes, sizes that are not multiples of the 6×8 tile).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Backend, Conv2dGeometry, Data, Pool2dGeometry } from './backend.js';
@@ -47,7 +47,9 @@ test('wasm setup: ready, relaxed SIMD detected', async () => {
 for (const [label, b] of backends) {
   test(`${label}: gemm in all four transpose cases`, async () => {
     await threaded.ready();
-    for (const [M, N, K] of [[1, 1, 1], [1, 13, 7], [5, 1, 3], [7, 9, 300], [37, 129, 257], [130, 17, 5], [64, 128, 784], [3, 2100, 2]]) {
+    for (const [M, N, K] of [[1, 1, 1], [1, 13, 7], [5, 1, 3], [7, 9, 300], [37, 129, 257], [130, 17, 5], [64, 128, 784], [3, 2100, 2],
+      // threaded: more rows than one packed block (2040), more columns than one (2048), several K blocks
+      [2047, 9, 70], [5, 2053, 260], [131, 67, 600]]) {
       for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
         for (const beta of [0, 1] as const) {
           const a = rand(ref, M * K), bb = rand(ref, K * N), c = rand(ref, M * N);

@@ -326,8 +326,9 @@ export class WasmBackend implements Backend {
       this.finish(after);
       return;
     }
-    const scratch = this.temp(this.gemmScratch * nt, after);
-    this.runOn(nt, 'gemm', [transA ? 1 : 0, transB ? 1 : 0, M, N, K, pa, pb, beta, pc, scratch, this.gemmScratch]);
+    const scratch = this.temp(nt === 1 ? this.gemmScratch : this.k.gemmSharedScratchBytes(nt) as number, after);
+    if (nt > 1) new Int32Array(this.memory.buffer, scratch, 16).fill(0); // the threads' counters
+    this.runOn(nt, 'gemm', [transA ? 1 : 0, transB ? 1 : 0, M, N, K, pa, pb, beta, pc, scratch]);
     this.finish(after);
   }
 

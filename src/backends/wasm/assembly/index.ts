@@ -1,6 +1,6 @@
 // zerograd's WebAssembly kernels. Memory is imported (and shared between threads); the
 // TypeScript side allocates every buffer and passes byte offsets, so no runtime allocator runs here.
-export { gemm, gemmBlock, gemmScratchBytes, gemmNT } from './gemm';
+export { gemm, gemmBlock, gemmScratchBytes, gemmSharedScratchBytes, gemmNT } from './gemm';
 export { conv2d, conv2dBackwardInput, conv2dBackwardFilter, convScratchBytes, sumParts, maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward } from './conv';
 export { binary, relu, reluBackward, scale, axpy, addRowVector, sumRows, sgdStep, adamStep, zero, dropoutMask } from './elementwise';
 
