@@ -129,6 +129,36 @@ for (const [label, b] of backends) {
     }
   });
 
+  test(`${label}: softmax, its backward, softmax cross-entropy and reductions`, async () => {
+    for (const [rows, cols] of [[1, 1], [3, 7], [100, 10], [13, 1031]]) {
+      const x = rand(ref, rows * cols, -20, 20), dy = rand(ref, rows * cols);
+      for (const log of [false, true]) {
+        same(`softmax log=${log} ${rows}×${cols}`, b, [x, dy], [rows * cols, rows * cols], (k, [xx, d], [y, dx]) => {
+          k.softmax(xx, rows, cols, y, log);
+          k.softmaxBackward(y, d, rows, cols, dx, log);
+        });
+      }
+      const labels = Int32Array.from({ length: rows }, (_, r) => (r * 7) % cols);
+      same(`softmaxCrossEntropy ${rows}×${cols}`, b, [x], [rows * cols, 1], (k, [xx], [probs, loss]) => {
+        const lab = k.allocInt32(rows);
+        lab.set(labels);
+        loss[0] = k.softmaxCrossEntropy(xx, lab, rows, cols, probs);
+      });
+    }
+    const shape = [3, 5, 1, 7];
+    const x = rand(ref, 105);
+    x[17] = x[18]; // a tie: the first one wins
+    for (const axes of [[], [0], [1], [3], [1, 2], [0, 1, 2, 3], [2, 3], [0, 2]]) {
+      const n = shape.reduce((p, d, i) => p * (axes.includes(i) ? 1 : d), 1);
+      same(`reduce sum axes=${axes}`, b, [x], [n], (k, [xx], [o]) => k.reduce('sum', xx, shape, axes, o));
+      same(`reduce max axes=${axes}`, b, [x], [n, n], (k, [xx], [o, where]) => {
+        const arg = k.allocInt32(n);
+        k.reduce('max', xx, shape, axes, o, arg);
+        where.set(arg);
+      }, 0);
+    }
+  });
+
   test(`${label}: arrays from outside the wasm memory are copied in and out`, async () => {
     await threaded.ready();
     const a = Float32Array.from({ length: 12 }, (_, i) => i), c = new Float32Array(9);

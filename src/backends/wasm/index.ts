@@ -301,7 +301,20 @@ export class WasmBackend implements Backend {
   }
 
   reduce(op: ReduceOp, x: Data, shape: readonly number[], axes: readonly number[], out: Data, argmax?: Int32Array): void {
-    ref.reduce(op, x, shape, axes, out, argmax);
+    // The kernel reduces one contiguous block of axes, x seen as (outer, R, inner): every
+    // reduction the ops use (all axes, the batch axis, the last axis). Others: the reference.
+    const sorted = [...axes].sort((p, q) => p - q);
+    const contiguous = sorted.every((a, i) => i === 0 || a === sorted[i - 1] + 1);
+    if (!(x instanceof Float32Array && out instanceof Float32Array) || !contiguous) {
+      return ref.reduce(op, x, shape, axes, out, argmax);
+    }
+    const first = sorted.length ? sorted[0] : shape.length, last = sorted.length ? sorted[sorted.length - 1] : shape.length - 1;
+    const product = (from: number, to: number) => shape.slice(from, to).reduce((p, d) => p * d, 1);
+    const after: Array<() => void> = [];
+    const px = this.ptr(x, after), po = this.ptr(out, after, true);
+    const pa = argmax && op === 'max' ? this.ptr(argmax, after, true) : 0;
+    this.k.reduce(op === 'max' ? 1 : 0, px, product(0, first), product(first, last + 1), product(last + 1, shape.length), po, pa);
+    this.finish(after);
   }
 
   permute(x: Data, shape: readonly number[], perm: readonly number[], y: Data): void {
@@ -444,15 +457,30 @@ export class WasmBackend implements Backend {
   }
 
   softmax(x: Data, rows: number, cols: number, y: Data, log: boolean): void {
-    ref.softmax(x, rows, cols, y, log);
+    if (!(x instanceof Float32Array && y instanceof Float32Array)) return ref.softmax(x, rows, cols, y, log);
+    const after: Array<() => void> = [];
+    const px = this.ptr(x, after), py = this.ptr(y, after, true);
+    this.k.softmax(px, rows, cols, py, log ? 1 : 0);
+    this.finish(after);
   }
 
   softmaxBackward(y: Data, dy: Data, rows: number, cols: number, dx: Data, log: boolean): void {
-    ref.softmaxBackward(y, dy, rows, cols, dx, log);
+    if (!(y instanceof Float32Array && dy instanceof Float32Array && dx instanceof Float32Array)) {
+      return ref.softmaxBackward(y, dy, rows, cols, dx, log);
+    }
+    const after: Array<() => void> = [];
+    const py = this.ptr(y, after), pdy = this.ptr(dy, after), pdx = this.ptr(dx, after, true);
+    this.k.softmaxBackward(py, pdy, rows, cols, pdx, log ? 1 : 0);
+    this.finish(after);
   }
 
   softmaxCrossEntropy(logits: Data, labels: Int32Array, rows: number, cols: number, probs: Data): number {
-    return ref.softmaxCrossEntropy(logits, labels, rows, cols, probs);
+    if (!(logits instanceof Float32Array && probs instanceof Float32Array)) return ref.softmaxCrossEntropy(logits, labels, rows, cols, probs);
+    const after: Array<() => void> = [];
+    const pl = this.ptr(logits, after), py = this.ptr(labels, after), pp = this.ptr(probs, after, true);
+    const loss = this.k.softmaxCrossEntropy(pl, py, rows, cols, pp) as number;
+    this.finish(after);
+    return loss;
   }
 
   dropoutMask(out: Data, p: number, seed: number): void {

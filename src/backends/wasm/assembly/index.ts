@@ -2,6 +2,7 @@
 // TypeScript side allocates every buffer and passes byte offsets, so no runtime allocator runs here.
 export { gemm, gemmBlock, gemmScratchBytes, gemmSharedScratchBytes, gemmNT } from './gemm';
 export { conv2d, conv2dBackwardInput, conv2dBackwardFilter, convScratchBytes, sumParts, maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward } from './conv';
+export { softmax, softmaxBackward, softmaxCrossEntropy, reduce } from './softmax';
 export { binary, relu, reluBackward, scale, axpy, addRowVector, sumRows, sgdStep, adamStep, zero, dropoutMask } from './elementwise';
 
 /** First byte after the module's static data: the TypeScript allocator starts above it. */

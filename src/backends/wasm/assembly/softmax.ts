@@ -1,0 +1,103 @@
+// Softmax, its backward, softmax cross-entropy and reductions: the row-wise kernels at the end of
+// a network. Their sizes here are small (a batch × 10 classes), so they run on one thread.
+// Like the reference (src/backends/reference/softmax.ts), exponentials and sums are taken in f64.
+
+@inline function at(p: usize, i: i32): usize { return p + (<usize>i << 2); }
+
+/** Largest value of row x[0..cols) (−∞ for none; NaN never wins a '>' comparison, as in the reference). */
+@inline function rowMax(x: usize, cols: i32): f64 {
+  let m = -Infinity;
+  for (let j = 0; j < cols; j++) {
+    const v = <f64>load<f32>(at(x, j));
+    if (v > m) m = v;
+  }
+  return m;
+}
+
+/** y = softmax(x) (or log-softmax) of each row.   x, y: (rows, cols) */
+export function softmax(x: usize, rows: i32, cols: i32, y: usize, log: bool): void {
+  for (let r = 0; r < rows; r++) {
+    const xr = at(x, r * cols), yr = at(y, r * cols);
+    // NOTE: subtracting the row's maximum keeps e^x finite; the result is the same.
+    const m = rowMax(xr, cols);
+    let s: f64 = 0;
+    for (let j = 0; j < cols; j++) s += Math.exp(<f64>load<f32>(at(xr, j)) - m);
+    if (log) {
+      const lse = m + Math.log(s);
+      for (let j = 0; j < cols; j++) store<f32>(at(yr, j), <f32>(<f64>load<f32>(at(xr, j)) - lse));
+    } else {
+      for (let j = 0; j < cols; j++) store<f32>(at(yr, j), <f32>(Math.exp(<f64>load<f32>(at(xr, j)) - m) / s));
+    }
+  }
+}
+
+/** softmax: dx = y ⊙ (dy − Σ_j dy_j·y_j);  log-softmax: dx = dy − e^y · Σ_j dy_j */
+export function softmaxBackward(y: usize, dy: usize, rows: i32, cols: i32, dx: usize, log: bool): void {
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    let s: f64 = 0;
+    if (log) {
+      for (let j = 0; j < cols; j++) s += <f64>load<f32>(at(dy, o + j));
+      for (let j = 0; j < cols; j++) {
+        store<f32>(at(dx, o + j), <f32>(<f64>load<f32>(at(dy, o + j)) - Math.exp(<f64>load<f32>(at(y, o + j))) * s));
+      }
+    } else {
+      for (let j = 0; j < cols; j++) s += <f64>load<f32>(at(dy, o + j)) * <f64>load<f32>(at(y, o + j));
+      for (let j = 0; j < cols; j++) {
+        store<f32>(at(dx, o + j), <f32>(<f64>load<f32>(at(y, o + j)) * (<f64>load<f32>(at(dy, o + j)) - s)));
+      }
+    }
+  }
+}
+
+/**
+ * probs = softmax(logits); returns loss = (1/rows) Σ_r −log probs[r, labels[r]].
+ * labels: i32 class indices, checked by the caller.
+ */
+export function softmaxCrossEntropy(logits: usize, labels: usize, rows: i32, cols: i32, probs: usize): f64 {
+  let total: f64 = 0;
+  for (let r = 0; r < rows; r++) {
+    const xr = at(logits, r * cols), pr = at(probs, r * cols);
+    const m = rowMax(xr, cols);
+    let s: f64 = 0;
+    for (let j = 0; j < cols; j++) {
+      const e = Math.exp(<f64>load<f32>(at(xr, j)) - m);
+      store<f32>(at(pr, j), <f32>e);
+      s += e;
+    }
+    for (let j = 0; j < cols; j++) store<f32>(at(pr, j), <f32>(<f64>load<f32>(at(pr, j)) / s));
+    // NOTE: −log p = lse − x_label, computed without forming p, so a tiny p never becomes log(0).
+    total += m + Math.log(s) - <f64>load<f32>(at(xr, load<i32>(at(labels, r))));
+  }
+  return total / rows;
+}
+
+/**
+ * out[o, i] = Σ_r x[o, r, i] (sum) or max_r x[o, r, i] (max, with argmax the flat index into x):
+ * a reduction over one contiguous block of axes, x seen as (outer, R, inner).
+ * NOTE: on ties max keeps the first maximum, so the gradient goes to one element; a NaN wins.
+ */
+export function reduce(isMax: bool, x: usize, outer: i32, R: i32, inner: i32, out: usize, argmax: usize): void {
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < inner; i++) {
+      const base = o * R * inner + i;
+      if (!isMax) {
+        let s: f32 = 0;
+        for (let r = 0; r < R; r++) s += load<f32>(at(x, base + r * inner));
+        store<f32>(at(out, o * inner + i), s);
+        continue;
+      }
+      let best: f32 = -Infinity;
+      let where = -1;
+      for (let r = 0; r < R; r++) {
+        const v = load<f32>(at(x, base + r * inner));
+        if (v > best || (argmax && where == -1) || v != v) {
+          best = v;
+          where = base + r * inner;
+        }
+      }
+      store<f32>(at(out, o * inner + i), best);
+      if (argmax) store<i32>(at(argmax, o * inner + i), where);
+    }
+  }
+}
