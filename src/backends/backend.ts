@@ -14,6 +14,17 @@ export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum';
 
 export type ReduceOp = 'sum' | 'max';
 
+/**
+ * What a matrix multiply does to C as it stores it — the last step of a dense layer, fused so it
+ * costs no pass over memory of its own: y = max(0, C + bias).
+ */
+export interface Epilogue {
+  /** One value per column of C, added to every row (a dense layer's bias). */
+  bias?: Data | null;
+  /** Store max(0, ·): the ReLU that follows the layer. */
+  relu?: boolean;
+}
+
 /** Sizes of one conv2d call. Letters from the glossary: N batch, C in-channels, OC out-channels. */
 export interface Conv2dGeometry {
   N: number; C: number; H: number; W: number;
@@ -90,16 +101,18 @@ export interface Backend {
   /**
    * C = op(A)·op(B) + beta·C, with op(A):(M,K), op(B):(K,N), C:(M,N).
    * transA means A is stored as (K,M); transB means B is stored as (N,K). beta is 0 or 1.
+   * The epilogue, if given, then adds bias[j] to every row and applies ReLU, as C is stored.
    */
-  gemm(transA: boolean, transB: boolean, M: number, N: number, K: number, a: Data, b: Data, beta: 0 | 1, c: Data): void;
+  gemm(transA: boolean, transB: boolean, M: number, N: number, K: number, a: Data, b: Data, beta: 0 | 1, c: Data,
+       epilogue?: Epilogue): void;
   /** y[r, :] += b for every row r.   y:(rows, cols) b:(cols) */
   addRowVector(y: Data, b: Data, rows: number, cols: number): void;
   /** out[:] (+)= Σ_r dy[r, :]   dy:(rows, cols) -> out:(cols) */
   sumRows(dy: Data, rows: number, cols: number, out: Data, accumulate: boolean): void;
 
   // ---- convolution and pooling (NCHW) ----
-  /** y = x ⋆ w + b   x:(N,C,H,W) w:(OC,C,KH,KW) b:(OC) -> y:(N,OC,OH,OW) */
-  conv2d(x: Data, w: Data, b: Data | null, g: Conv2dGeometry, y: Data): void;
+  /** y = x ⋆ w + b, then max(0, y) if relu   x:(N,C,H,W) w:(OC,C,KH,KW) b:(OC) -> y:(N,OC,OH,OW) */
+  conv2d(x: Data, w: Data, b: Data | null, g: Conv2dGeometry, y: Data, relu?: boolean): void;
   /** dx = dy ⋆ᵀ w  (the "full" correlation with the flipped kernel)   -> dx:(N,C,H,W) */
   conv2dBackwardInput(dy: Data, w: Data, g: Conv2dGeometry, dx: Data): void;
   /** dw = Σ_n dy[n] ⋆ x[n],  db = Σ_{n,oh,ow} dy   -> dw:(OC,C,KH,KW) db:(OC) */

@@ -57,6 +57,11 @@ for (const [label, b] of backends) {
             out.set(z);
             k.gemm(ta, tb, M, N, K, x, y, beta, out);
           }, 1e-4);
+          const bias = rand(ref, N);
+          same(`gemm + bias + relu ${M}×${N}×${K} ${ta} ${tb} β=${beta}`, b, [a, bb, c, bias], [M * N], (k, [x, y, z, bs], [out]) => {
+            out.set(z);
+            k.gemm(ta, tb, M, N, K, x, y, beta, out, { bias: bs, relu: true });
+          }, 1e-4);
         }
       }
     }
@@ -72,6 +77,7 @@ for (const [label, b] of backends) {
       const x = rand(ref, N * C * H * W), w = rand(ref, OC * C * K * K), bias = rand(ref, OC), dy = rand(ref, N * OC * OH * OW);
       same(`conv2d ${JSON.stringify(g)}`, b, [x, w, bias], [N * OC * OH * OW], (k, [x, w, bb], [y]) => k.conv2d(x, w, bb, g, y));
       same('conv2d no bias', b, [x, w], [N * OC * OH * OW], (k, [x, w], [y]) => k.conv2d(x, w, null, g, y));
+      same('conv2d + relu', b, [x, w, bias], [N * OC * OH * OW], (k, [x, w, bb], [y]) => k.conv2d(x, w, bb, g, y, true));
       same('conv2dBackwardInput', b, [dy, w], [N * C * H * W], (k, [dy, w], [dx]) => k.conv2dBackwardInput(dy, w, g, dx));
       same('conv2dBackwardFilter', b, [x, dy], [OC * C * K * K, OC], (k, [x, dy], [dw, db]) => k.conv2dBackwardFilter(x, dy, g, dw, db), 1e-4);
     }

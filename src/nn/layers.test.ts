@@ -48,6 +48,26 @@ test('a small CNN: every parameter and the input get correct gradients', () => {
   assertGrad((x, ...ps) => { void ps; return crossEntropy(net.forward(x), [1, 3]); }, [x, ...params]);
 });
 
+test('Sequential fuses Linear → ReLU and Conv2d → ReLU: same outputs and gradients as apart', () => {
+  const rng = new Random(8);
+  const net = new Sequential([
+    new Conv2d({ inChannels: 1, outChannels: 3, kernelSize: 3, rng }), new ReLU(), new MaxPool2d(), new Flatten(),
+    new Linear({ inFeatures: 12, outFeatures: 6, rng }), new ReLU(), new Linear({ inFeatures: 6, outFeatures: 3, rng }),
+  ]);
+  to64(net);
+  const x = rand64([2, 1, 6, 6], 9);
+  const apart = (t: typeof x) => net.layers.reduce((h, l) => l.forward(h), t);
+  assert.deepEqual(net.forward(x).toArray(), apart(x).toArray());
+  const grads = (f: (t: typeof x) => typeof x) => {
+    net.zeroGrad();
+    crossEntropy(f(x), [0, 2]).backward();
+    return net.parameters().map((p) => p.grad!.toArray());
+  };
+  const fusedGrads = grads((t) => net.forward(t));
+  assert.deepEqual(fusedGrads, grads(apart));
+  assertGrad((x, ...ps) => { void ps; return crossEntropy(net.forward(x), [0, 2]); }, [x, ...net.parameters()]);
+});
+
 test('an MLP with ReLU: gradients through every layer', () => {
   const rng = new Random(5);
   const net = new Sequential([new Linear({ inFeatures: 6, outFeatures: 8, rng }), new ReLU(), new Linear({ inFeatures: 8, outFeatures: 3, rng })]);

@@ -46,8 +46,9 @@ export class Linear extends Module {
     this.bias = o.bias === false ? null : this.registerParameter('bias', zeros([this.outFeatures]));
   }
 
-  forward(x: Tensor): Tensor {
-    return linear(x, this.weight, this.bias, `Linear(in=${this.inFeatures}, out=${this.outFeatures})`);
+  /** y = x·wᵀ + b; with fused.relu, max(0, y) in the same kernel (Sequential does this for Linear → ReLU). */
+  forward(x: Tensor, fused: { relu?: boolean } = {}): Tensor {
+    return linear(x, this.weight, this.bias, `Linear(in=${this.inFeatures}, out=${this.outFeatures})`, fused);
   }
 
   toSpec(): LayerSpec {
@@ -101,8 +102,9 @@ export class Conv2d extends Module {
     this.bias = o.bias === false ? null : this.registerParameter('bias', zeros([this.outChannels]));
   }
 
-  forward(x: Tensor): Tensor {
-    return conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding },
+  /** The feature maps; with fused.relu, max(0, ·) in the same kernel (Sequential does this for Conv2d → ReLU). */
+  forward(x: Tensor, fused: { relu?: boolean } = {}): Tensor {
+    return conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, relu: fused.relu },
       `Conv2d(in=${this.inChannels}, out=${this.outChannels})`);
   }
 
@@ -227,9 +229,21 @@ export class Sequential extends Module {
     this.layers = layers;
     layers.forEach((l, i) => this.registerModule(String(i), l));
   }
+  /**
+   * Each layer in order. A Linear or Conv2d followed by a ReLU runs as one fused op — the ReLU is
+   * applied as the layer's kernel stores its output — with the same result as running them apart.
+   */
   forward(x: Tensor): Tensor {
     let y = x;
-    for (const l of this.layers) y = l.forward(y);
+    for (let i = 0; i < this.layers.length; i++) {
+      const l = this.layers[i];
+      if ((l instanceof Linear || l instanceof Conv2d) && this.layers[i + 1] instanceof ReLU) {
+        y = l.forward(y, { relu: true });
+        i++; // the ReLU is done
+      } else {
+        y = l.forward(y);
+      }
+    }
     return y;
   }
   toSpec(): LayerSpec {

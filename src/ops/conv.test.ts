@@ -67,6 +67,8 @@ test('conv2d: gradients match finite differences (stride, padding)', () => {
   const b = rand64([3], 3);
   assertGrad((x, w, b) => conv2d(x, w, b), [x, w, b]);
   assertGrad((x, w, b) => conv2d(x, w, b, { stride: 2, padding: 1 }), [x, w, b]);
+  assertGrad((x, w, b) => conv2d(x, w, b, { padding: 1, relu: true }), [x, w, b]);
+  assert.deepEqual(conv2d(x, w, b, { relu: true }).toArray(), conv2d(x, w, b).relu().toArray());
 });
 
 test('pooling: values and gradients', () => {

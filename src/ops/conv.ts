@@ -4,10 +4,13 @@ import { backend } from '../backends/index.js';
 import { accumulate, result } from '../autograd/engine.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { formatShape, sizeOf } from '../tensor/shape.js';
+import { reluGrad } from './matmul.js';
 
 export interface Conv2dOptions {
   stride?: number;
   padding?: number;
+  /** Apply ReLU as the feature maps are stored (fused: same values as conv2d then relu). */
+  relu?: boolean;
 }
 
 /** Output size of a sliding window: ⌊(in + 2·pad − k) / stride⌋ + 1. */
@@ -27,6 +30,7 @@ export function outputSize(size: number, kernel: number, stride: number, padding
  *   dx = Σ_oc dy[n,oc] "full"-correlated with the flipped kernel w[oc]   (conv2dBackwardInput)
  *   dw[oc,c] = Σ_n dy[n,oc] correlated with x[n,c]                       (conv2dBackwardFilter)
  *   db[oc] = Σ_{n,oh,ow} dy[n,oc,oh,ow]
+ * With options.relu, y = max(0, ·) and dy first becomes dy ⊙ [y > 0].
  */
 export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, options: Conv2dOptions = {}, layer = 'conv2d'): Tensor {
   const stride = options.stride ?? 1;
@@ -43,9 +47,11 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, options: Conv2dOp
   }
   const g: Conv2dGeometry = { N, C, H, W, OC, KH, KW, OH, OW, stride, padding };
   const y = backend().empty(N * OC * OH * OW, x.dtype);
-  backend().conv2d(x.data, w.data, b ? b.data : null, g, y);
+  const relu = options.relu ?? false;
+  backend().conv2d(x.data, w.data, b ? b.data : null, g, y, relu);
   const parents = b ? [x, w, b] : [x, w];
-  return result(y, [N, OC, OH, OW], 'conv2d', parents, (dy) => {
+  return result(y, [N, OC, OH, OW], relu ? 'conv2d+relu' : 'conv2d', parents, (dyIn) => {
+    const dy = relu ? reluGrad(y, dyIn) : dyIn;
     if (x.requiresGrad) {
       const dx = backend().empty(x.size, x.dtype); // the kernel zeroes it
       backend().conv2dBackwardInput(dy, w.data, g, dx);

@@ -1,6 +1,7 @@
 // Matrix products: matmul and the fused fully connected (dense) layer op.
 import { backend } from '../backends/index.js';
 import { accumulate, result } from '../autograd/engine.js';
+import type { Data } from '../backends/backend.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { formatShape } from '../tensor/shape.js';
 
@@ -30,6 +31,14 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   });
 }
 
+export interface LinearOptions {
+  /**
+   * Apply ReLU as the product is stored: y = max(0, x·wᵀ + b). Same values as linear() then
+   * relu(), one kernel instead of three and no pre-activation tensor kept for the backward.
+   */
+  relu?: boolean;
+}
+
 /**
  * The fully connected (dense) layer: every output is a weighted sum of every input, plus a bias.
  *   y = x·wᵀ + b     x:(N,IN) w:(OUT,IN) b:(OUT) -> y:(N,OUT)
@@ -38,18 +47,20 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
  *   dw = dyᵀ·x       (OUT,N)·(N,IN)
  *   db = Σ_n dy[n,:]
  * w is stored (OUT,IN) like PyTorch, so each row of w is one neuron's weights.
+ * With options.relu, y = max(0, x·wᵀ + b) and dy first becomes dy ⊙ [y > 0].
  */
-export function linear(x: Tensor, w: Tensor, b: Tensor | null, layer = 'linear'): Tensor {
+export function linear(x: Tensor, w: Tensor, b: Tensor | null, layer = 'linear', options: LinearOptions = {}): Tensor {
   const [OUT, IN] = w.shape;
   if (x.rank !== 2 || x.shape[1] !== IN) {
     throw new Error(`${layer}: expected input (N,${IN}), got ${formatShape(x.shape)}`);
   }
   const N = x.shape[0];
+  const relu = options.relu ?? false;
   const y = backend().empty(N * OUT, x.dtype);
-  backend().gemm(false, true, N, OUT, IN, x.data, w.data, 0, y);
-  if (b) backend().addRowVector(y, b.data, N, OUT);
+  backend().gemm(false, true, N, OUT, IN, x.data, w.data, 0, y, { bias: b ? b.data : null, relu });
   const parents = b ? [x, w, b] : [x, w];
-  return result(y, [N, OUT], 'linear', parents, (dy) => {
+  return result(y, [N, OUT], relu ? 'linear+relu' : 'linear', parents, (dyIn) => {
+    const dy = relu ? reluGrad(y, dyIn) : dyIn;
     if (x.requiresGrad) {
       const dx = backend().empty(N * IN, x.dtype);
       backend().gemm(false, false, N, IN, OUT, dy, w.data, 0, dx); // dx = dy·w
@@ -66,4 +77,11 @@ export function linear(x: Tensor, w: Tensor, b: Tensor | null, layer = 'linear')
       accumulate(b, db, true);
     }
   });
+}
+
+/** The gradient through a fused ReLU: dy ⊙ [y > 0] (y > 0 exactly where the input was > 0). */
+export function reluGrad(y: Data, dy: Data): Data {
+  const dz = backend().empty(y.length, y instanceof Float64Array ? 'float64' : 'float32');
+  backend().unaryBackward('relu', y, y, dy, dz, 0);
+  return dz;
 }

@@ -80,6 +80,10 @@ test('matmul and linear: values and gradients', () => {
   const w = rand64([3, 6], 15);
   const bias = rand64([3], 16);
   assertGrad((x, w, b) => ops.linear(x, w, b), [x, w, bias]);
+  assertGrad((x, w, b) => ops.linear(x, w, b, 'linear', { relu: true }), [x, w, bias]);
+  const fused = ops.linear(x, w, bias, 'linear', { relu: true }).toArray();
+  assert.deepEqual(fused, ops.linear(x, w, bias).relu().toArray());
+  assert.ok(fused.some((v) => v === 0) && fused.some((v) => v > 0), 'the ReLU cuts some outputs and keeps others');
   assert.deepEqual(tensor([[1, 2], [3, 4]]).matmul(tensor([[5], [6]])).toArray(), [17, 39]);
   assert.throws(() => tensor([[1, 2]]).matmul(tensor([[1, 2]])), /matmul: expected \(M,K\)·\(K,N\), got \(1,2\)·\(1,2\)/);
 });

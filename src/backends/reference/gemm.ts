@@ -1,15 +1,16 @@
 // Reference matrix multiply and the two small helpers every dense layer needs.
-import type { Data } from '../backend.js';
+import type { Data, Epilogue } from '../backend.js';
 
 /**
  * C = op(A)·op(B) + beta·C     op(A):(M,K) op(B):(K,N) C:(M,N)
+ * then the epilogue: C[i,:] += bias, C = max(0, C).
  *
  * The i-k-j loop order: for each row i of C and each k, add A[i,k]·B[k,:] to C[i,:].
  * The innermost loop walks B and C contiguously, which is what makes it cache friendly.
  * Transposed operands are first copied into (M,K) / (K,N) layout so one loop serves all four cases.
  */
 export function gemm(transA: boolean, transB: boolean, M: number, N: number, K: number,
-                     a: Data, b: Data, beta: 0 | 1, c: Data): void {
+                     a: Data, b: Data, beta: 0 | 1, c: Data, epilogue: Epilogue = {}): void {
   const A = transA ? transpose(a, K, M) : a;
   const B = transB ? transpose(b, N, K) : b;
   if (beta === 0) c.fill(0, 0, M * N);
@@ -22,6 +23,13 @@ export function gemm(transA: boolean, transB: boolean, M: number, N: number, K: 
       for (let j = 0; j < N; j++) c[ci + j] += aik * B[bk + j];
     }
   }
+  if (epilogue.bias) addRowVector(c, epilogue.bias, M, N);
+  if (epilogue.relu) relu(c, M * N);
+}
+
+/** y = max(0, y) in place (a ReLU fused into the layer before it). */
+export function relu(y: Data, n: number): void {
+  for (let i = 0; i < n; i++) if (!(y[i] > 0)) y[i] = 0;
 }
 
 /** (rows, cols) -> (cols, rows) */

@@ -8,7 +8,7 @@
 // loop runs each step in one — and (2) otherwise when the garbage collector finds the view unused.
 // Arrays from elsewhere (a plain Float32Array, or float64 for gradient checks) still work: they
 // are copied in and out, or handled by the reference kernels.
-import type { AdamHyper, Backend, BinaryOp, Conv2dGeometry, Data, Pool2dGeometry, ReduceOp, UnaryOp } from '../backend.js';
+import type { AdamHyper, Backend, BinaryOp, Conv2dGeometry, Data, Epilogue, Pool2dGeometry, ReduceOp, UnaryOp } from '../backend.js';
 import { referenceBackend as ref } from '../reference/index.js';
 import * as bins from './generated/kernels.js';
 import { CONTROL_BYTES, ThreadPool, type KernelExports, type SpawnThread } from './pool.js';
@@ -326,22 +326,25 @@ export class WasmBackend implements Backend {
     ref.copyBox(src, srcShape, srcStart, dst, dstShape, dstStart, box);
   }
 
-  gemm(transA: boolean, transB: boolean, M: number, N: number, K: number, a: Data, b: Data, beta: 0 | 1, c: Data): void {
-    if (!(a instanceof Float32Array && b instanceof Float32Array && c instanceof Float32Array)) {
-      return ref.gemm(transA, transB, M, N, K, a, b, beta, c);
+  gemm(transA: boolean, transB: boolean, M: number, N: number, K: number, a: Data, b: Data, beta: 0 | 1, c: Data,
+       epilogue: Epilogue = {}): void {
+    const bias = epilogue.bias ?? null;
+    if (!(a instanceof Float32Array && b instanceof Float32Array && c instanceof Float32Array && (bias === null || bias instanceof Float32Array))) {
+      return ref.gemm(transA, transB, M, N, K, a, b, beta, c, epilogue);
     }
     const after: Array<() => void> = [];
     const pa = this.ptr(a, after), pb = this.ptr(b, after), pc = this.ptr(c, after, true);
+    const pbias = bias ? this.ptr(bias, after) : 0, relu = epilogue.relu ? 1 : 0;
     const nt = this.nt(M * N * K, SMALL_FLOPS);
     if (!transA && transB && M * N <= NT_MAX_OUTPUTS) {
       // A·Bᵀ with both rows contiguous (dense layers): dot products, no packing.
-      this.runOn(nt, 'gemmNT', [M, N, K, pa, pb, beta, pc]);
+      this.runOn(nt, 'gemmNT', [M, N, K, pa, pb, beta, pc, pbias, relu]);
       this.finish(after);
       return;
     }
     const scratch = this.temp(nt === 1 ? this.gemmScratch : this.k.gemmSharedScratchBytes(nt) as number, after);
     if (nt > 1) new Int32Array(this.memory.buffer, scratch, 16).fill(0); // the threads' counters
-    this.runOn(nt, 'gemm', [transA ? 1 : 0, transB ? 1 : 0, M, N, K, pa, pb, beta, pc, scratch]);
+    this.runOn(nt, 'gemm', [transA ? 1 : 0, transB ? 1 : 0, M, N, K, pa, pb, beta, pc, pbias, 0, relu, scratch]);
     this.finish(after);
   }
 
@@ -374,16 +377,16 @@ export class WasmBackend implements Backend {
     return this.nt(g.N * g.OC * g.OH * g.OW * g.C * g.KH * g.KW, SMALL_FLOPS);
   }
 
-  conv2d(x: Data, w: Data, b: Data | null, g: Conv2dGeometry, y: Data): void {
+  conv2d(x: Data, w: Data, b: Data | null, g: Conv2dGeometry, y: Data, relu = false): void {
     if (!(x instanceof Float32Array && w instanceof Float32Array && y instanceof Float32Array && (b === null || b instanceof Float32Array))) {
-      return ref.conv2d(x, w, b, g, y);
+      return ref.conv2d(x, w, b, g, y, relu);
     }
     const after: Array<() => void> = [];
     const px = this.ptr(x, after), pw = this.ptr(w, after), pb = b ? this.ptr(b, after) : 0, py = this.ptr(y, after, true);
     const nt = this.convThreads(g);
     const stride = this.convScratch(g);
     const scratch = this.temp(stride * nt, after);
-    this.runOn(nt, 'conv2d', [px, pw, pb, ...this.convArgs(g), py, scratch, stride]);
+    this.runOn(nt, 'conv2d', [px, pw, pb, relu ? 1 : 0, ...this.convArgs(g), py, scratch, stride]);
     this.finish(after);
   }
 

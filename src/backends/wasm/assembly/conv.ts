@@ -72,8 +72,11 @@ export function convScratchBytes(C: i32, KH: i32, KW: i32, OH: i32, OW: i32): i3
   return ((C * KH * KW * OH * OW * 4 + 15) & ~15) + gemmScratchBytes();
 }
 
-/** y[n] = w·im2col(x[n]) + b for the images of this thread.  x:(N,C,H,W) w:(OC,C·KH·KW) y:(N,OC,OH·OW) */
-export function conv2d(x: usize, w: usize, b: usize, N: i32, C: i32, H: i32, W: i32, OC: i32, KH: i32, KW: i32,
+/**
+ * y[n] = w·im2col(x[n]) + b (then ReLU if relu) for the images of this thread; bias and ReLU are
+ * the matrix multiply's epilogue.  x:(N,C,H,W) w:(OC,C·KH·KW) b:(OC) or 0 y:(N,OC,OH·OW)
+ */
+export function conv2d(x: usize, w: usize, b: usize, relu: bool, N: i32, C: i32, H: i32, W: i32, OC: i32, KH: i32, KW: i32,
                        OH: i32, OW: i32, s: i32, p: i32, y: usize, scratch: usize, stride: i32, tid: i32, nt: i32): void {
   const K = C * KH * KW;
   const P = OH * OW;
@@ -81,17 +84,7 @@ export function conv2d(x: usize, w: usize, b: usize, N: i32, C: i32, H: i32, W: 
   const gs = cols + <usize>((K * P * 4 + 15) & ~15);
   for (let n = lo(N, tid, nt); n < hi(N, tid, nt); n++) {
     im2col(x + <usize>(n * C * H * W) * 4, C, H, W, KH, KW, OH, OW, s, p, cols);
-    const yn = y + <usize>(n * OC * P) * 4;
-    gemmBlock(false, false, OC, P, K, w, cols, 0, yn, 0, OC, 0, P, gs);
-    if (b) {
-      for (let oc = 0; oc < OC; oc++) {
-        const bias = f32x4.splat(load<f32>(b + <usize>oc * 4));
-        const row = yn + <usize>(oc * P) * 4;
-        let i = 0;
-        for (; i + 4 <= P; i += 4) v128.store(row + <usize>i * 4, f32x4.add(v128.load(row + <usize>i * 4), bias));
-        for (; i < P; i++) store<f32>(row + <usize>i * 4, load<f32>(row + <usize>i * 4) + load<f32>(b + <usize>oc * 4));
-      }
-    }
+    gemmBlock(false, false, OC, P, K, w, cols, 0, y + <usize>(n * OC * P) * 4, 0, OC, 0, P, gs, b, true, relu);
   }
 }
 
@@ -103,7 +96,7 @@ export function conv2dBackwardInput(dy: usize, w: usize, N: i32, C: i32, H: i32,
   const dcols = scratch + <usize>tid * stride;
   const gs = dcols + <usize>((K * P * 4 + 15) & ~15);
   for (let n = lo(N, tid, nt); n < hi(N, tid, nt); n++) {
-    gemmBlock(true, false, K, P, OC, w, dy + <usize>(n * OC * P) * 4, 0, dcols, 0, K, 0, P, gs);
+    gemmBlock(true, false, K, P, OC, w, dy + <usize>(n * OC * P) * 4, 0, dcols, 0, K, 0, P, gs, 0, false, false);
     const dxn = dx + <usize>(n * C * H * W) * 4;
     memory.fill(dxn, 0, <usize>(C * H * W) * 4);
     col2im(dcols, C, H, W, KH, KW, OH, OW, s, p, dxn);
@@ -127,7 +120,7 @@ export function conv2dBackwardFilter(x: usize, dy: usize, N: i32, C: i32, H: i32
   for (let n = lo(N, tid, nt); n < hi(N, tid, nt); n++) {
     im2col(x + <usize>(n * C * H * W) * 4, C, H, W, KH, KW, OH, OW, s, p, cols);
     const dyn = dy + <usize>(n * OC * P) * 4;
-    gemmNTBlock(OC, K, P, dyn, cols, 1, dw, 0, OC); // dw += dy[n] · colsᵀ: both contiguous along P
+    gemmNTBlock(OC, K, P, dyn, cols, 1, dw, 0, OC, 0, false); // dw += dy[n] · colsᵀ: both contiguous along P
     for (let oc = 0; oc < OC; oc++) {
       const row = dyn + <usize>(oc * P) * 4;
       let acc = f32x4.splat(0);

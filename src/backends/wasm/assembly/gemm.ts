@@ -1,6 +1,6 @@
 // Packed, register-tiled matrix multiply with 128-bit SIMD, in the style of BLIS/GotoBLAS.
 //
-//   C (M×N) = op(A) (M×K) · op(B) (K×N)  [+ C]
+//   C (M×N) = op(A) (M×K) · op(B) (K×N)  [+ C]  [+ bias]  [then max(0, ·)]
 //
 // The loops, outermost first:
 //   K in blocks of KC      so a packed block of B stays in L2 cache,
@@ -15,7 +15,9 @@
 // independent accumulators also cover the FMA latency (4 cycles × 2 FMAs per cycle needs 8) with
 // room to spare, and the loop's fixed cost (pointer steps, V8's interrupt check) is shared by 12
 // FMAs instead of 8: on one core 1024³ went from 44–49 (4×8 tile) to 52–54 GFLOP/s.
-// All pointers are byte offsets into the linear memory.
+// The epilogue — bias (one value per column of C for a dense layer, per row for a convolution)
+// and ReLU — is applied as the last K block's tile is stored, so it costs no pass of its own.
+// All pointers are byte offsets into the linear memory; a bias pointer of 0 means none.
 
 export const MR: i32 = 6;
 export const NR: i32 = 8;
@@ -89,8 +91,11 @@ function packB(transB: bool, b: usize, N: i32, K: i32, k0: i32, kb: i32, n0: i32
  * Each step k multiplies one column of the A panel (6 values, each broadcast to a vector) by one
  * row of the B panel (8 values, two vectors): 12 fused multiply-adds.
  * overwrite: store instead of add (the first K block when beta = 0). rows/cols < 6/8 at the edges.
+ * Epilogue (pass 0/false except on the last K block): biasCol → this tile's first column's bias,
+ * biasRow → its first row's bias; relu: store max(0, ·).
  */
-function kernel6x8(kb: i32, pa: usize, pb: usize, c: usize, ldc: i32, overwrite: bool, rows: i32, cols: i32, tmp: usize): void {
+function kernel6x8(kb: i32, pa: usize, pb: usize, c: usize, ldc: i32, overwrite: bool, rows: i32, cols: i32, tmp: usize,
+                   biasCol: usize, biasRow: usize, relu: bool): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
@@ -119,22 +124,15 @@ function kernel6x8(kb: i32, pa: usize, pb: usize, c: usize, ldc: i32, overwrite:
   }
   const stride = <usize>ldc * 4;
   if (rows == MR && cols == NR) {
+    const zero = f32x4.splat(0);
+    const b0 = biasCol ? v128.load(biasCol) : zero, b1 = biasCol ? v128.load(biasCol, 16) : zero;
     let r = c;
-    if (overwrite) {
-      v128.store(r, c00); v128.store(r, c01, 16); r += stride;
-      v128.store(r, c10); v128.store(r, c11, 16); r += stride;
-      v128.store(r, c20); v128.store(r, c21, 16); r += stride;
-      v128.store(r, c30); v128.store(r, c31, 16); r += stride;
-      v128.store(r, c40); v128.store(r, c41, 16); r += stride;
-      v128.store(r, c50); v128.store(r, c51, 16);
-    } else {
-      v128.store(r, f32x4.add(v128.load(r), c00)); v128.store(r, f32x4.add(v128.load(r, 16), c01), 16); r += stride;
-      v128.store(r, f32x4.add(v128.load(r), c10)); v128.store(r, f32x4.add(v128.load(r, 16), c11), 16); r += stride;
-      v128.store(r, f32x4.add(v128.load(r), c20)); v128.store(r, f32x4.add(v128.load(r, 16), c21), 16); r += stride;
-      v128.store(r, f32x4.add(v128.load(r), c30)); v128.store(r, f32x4.add(v128.load(r, 16), c31), 16); r += stride;
-      v128.store(r, f32x4.add(v128.load(r), c40)); v128.store(r, f32x4.add(v128.load(r, 16), c41), 16); r += stride;
-      v128.store(r, f32x4.add(v128.load(r), c50)); v128.store(r, f32x4.add(v128.load(r, 16), c51), 16);
-    }
+    storeRow(r, c00, c01, overwrite, b0, b1, biasRow, 0, relu); r += stride;
+    storeRow(r, c10, c11, overwrite, b0, b1, biasRow, 1, relu); r += stride;
+    storeRow(r, c20, c21, overwrite, b0, b1, biasRow, 2, relu); r += stride;
+    storeRow(r, c30, c31, overwrite, b0, b1, biasRow, 3, relu); r += stride;
+    storeRow(r, c40, c41, overwrite, b0, b1, biasRow, 4, relu); r += stride;
+    storeRow(r, c50, c51, overwrite, b0, b1, biasRow, 5, relu);
     return;
   }
   // Edge tile: spill to an MR×NR buffer, then copy the valid part.
@@ -147,29 +145,74 @@ function kernel6x8(kb: i32, pa: usize, pb: usize, c: usize, ldc: i32, overwrite:
   for (let i = 0; i < rows; i++) {
     for (let j = 0; j < cols; j++) {
       const dst = c + <usize>i * stride + <usize>j * 4;
-      const v = load<f32>(tmp + <usize>(i * NR + j) * 4);
-      store<f32>(dst, overwrite ? v : load<f32>(dst) + v);
+      let v = load<f32>(tmp + <usize>(i * NR + j) * 4);
+      if (!overwrite) v += load<f32>(dst);
+      store<f32>(dst, epilogue(v, biasCol, j, biasRow, i, relu));
+    }
+  }
+}
+
+/** One row of a full tile: (C +) the two accumulators, + bias, ReLU. */
+@inline function storeRow(r: usize, x0: v128, x1: v128, overwrite: bool, b0: v128, b1: v128, biasRow: usize, i: i32, relu: bool): void {
+  if (!overwrite) {
+    x0 = f32x4.add(v128.load(r), x0);
+    x1 = f32x4.add(v128.load(r, 16), x1);
+  }
+  if (biasRow) {
+    const rb = v128.load32_splat(biasRow + <usize>i * 4);
+    x0 = f32x4.add(x0, rb);
+    x1 = f32x4.add(x1, rb);
+  }
+  x0 = f32x4.add(x0, b0);
+  x1 = f32x4.add(x1, b1);
+  if (relu) {
+    const zero = f32x4.splat(0);
+    x0 = f32x4.max(x0, zero);
+    x1 = f32x4.max(x1, zero);
+  }
+  v128.store(r, x0);
+  v128.store(r, x1, 16);
+}
+
+/** The epilogue for one value of C at (row i, column j) of a block whose biases start at biasRow/biasCol. */
+@inline function epilogue(v: f32, biasCol: usize, j: i32, biasRow: usize, i: i32, relu: bool): f32 {
+  if (biasCol) v += load<f32>(biasCol + <usize>j * 4);
+  if (biasRow) v += load<f32>(biasRow + <usize>i * 4);
+  return relu ? max<f32>(v, 0) : v;
+}
+
+/** The bias pointers for the tile at (row m, column n) of C: biasCol, biasRow (0 when none). */
+@inline function biasColAt(bias: usize, perRow: bool, n: i32): usize { return bias && !perRow ? bias + <usize>n * 4 : 0; }
+@inline function biasRowAt(bias: usize, perRow: bool, m: i32): usize { return bias && perRow ? bias + <usize>m * 4 : 0; }
+
+/** C = (C or 0) + epilogue, for K = 0 where there is no product. */
+function epilogueOnly(beta: i32, c: usize, N: i32, m0: i32, m1: i32, n0: i32, n1: i32, bias: usize, perRow: bool, relu: bool): void {
+  for (let i = m0; i < m1; i++) {
+    for (let j = n0; j < n1; j++) {
+      const at = c + (<usize>i * N + j) * 4;
+      store<f32>(at, epilogue(beta ? load<f32>(at) : 0, biasColAt(bias, perRow, 0), j, biasRowAt(bias, perRow, 0), i, relu));
     }
   }
 }
 
 /**
- * C[m0:m1, n0:n1] = op(A)·op(B) (+ C if beta = 1), single-threaded over that block.
- * scratch: gemmScratchBytes() bytes, 16-byte aligned.
+ * C[m0:m1, n0:n1] = op(A)·op(B) (+ C if beta = 1) (+ bias) (then ReLU), single-threaded over that block.
+ * bias: M values (perRow) or N values, or 0. scratch: gemmScratchBytes() bytes, 16-byte aligned.
  */
 export function gemmBlock(transA: bool, transB: bool, M: i32, N: i32, K: i32, a: usize, b: usize, beta: i32, c: usize,
-                          m0: i32, m1: i32, n0: i32, n1: i32, scratch: usize): void {
+                          m0: i32, m1: i32, n0: i32, n1: i32, scratch: usize, bias: usize, perRow: bool, relu: bool): void {
   if (m1 <= m0 || n1 <= n0) return;
   const tmp = scratch;
   const pa = scratch + TILE_BYTES;
   const pb = pa + <usize>(MC * KC) * 4;
   if (K == 0) {
-    if (beta == 0) for (let i = m0; i < m1; i++) memory.fill(c + (<usize>i * N + n0) * 4, 0, <usize>(n1 - n0) * 4);
+    epilogueOnly(beta, c, N, m0, m1, n0, n1, bias, perRow, relu);
     return;
   }
   for (let k0 = 0; k0 < K; k0 += KC) {
     const kb = min(KC, K - k0);
     const overwrite = k0 == 0 && beta == 0;
+    const last = k0 + kb == K;
     for (let nc = n0; nc < n1; nc += NC) {
       const nb = min(NC, n1 - nc);
       packB(transB, b, N, K, k0, kb, nc, nb, pb);
@@ -181,7 +224,8 @@ export function gemmBlock(transA: bool, transB: bool, M: i32, N: i32, K: i32, a:
           const panelB = pb + <usize>(q * kb) * 4;
           for (let p = 0; p < mb; p += MR) {
             const rows = min(MR, mb - p);
-            kernel6x8(kb, pa + <usize>(p * kb) * 4, panelB, c + (<usize>(mc + p) * N + nc + q) * 4, N, overwrite, rows, cols, tmp);
+            kernel6x8(kb, pa + <usize>(p * kb) * 4, panelB, c + (<usize>(mc + p) * N + nc + q) * 4, N, overwrite, rows, cols, tmp,
+                      last ? biasColAt(bias, perRow, nc + q) : 0, last ? biasRowAt(bias, perRow, mc + p) : 0, last && relu);
           }
         }
       }
@@ -234,13 +278,14 @@ export function gemmSharedScratchBytes(nt: i32): i32 {
 }
 
 /**
- * Thread `tid` of `nt`: its part of C = op(A)·op(B) (+C if beta = 1). With one thread this is
- * gemmBlock over all of C, and scratch needs gemmScratchBytes(); with more, gemmSharedScratchBytes(nt).
+ * Thread `tid` of `nt`: its part of C = op(A)·op(B) (+C if beta = 1) (+ bias) (then ReLU), as gemmBlock.
+ * With one thread this is gemmBlock over all of C, and scratch needs gemmScratchBytes(); with more,
+ * gemmSharedScratchBytes(nt).
  */
 export function gemm(transA: bool, transB: bool, M: i32, N: i32, K: i32, a: usize, b: usize, beta: i32, c: usize,
-                     scratch: usize, tid: i32, nt: i32): void {
+                     bias: usize, perRow: bool, relu: bool, scratch: usize, tid: i32, nt: i32): void {
   if (nt == 1 || K == 0) {
-    if (tid == 0) gemmBlock(transA, transB, M, N, K, a, b, beta, c, 0, M, 0, N, scratch);
+    if (tid == 0) gemmBlock(transA, transB, M, N, K, a, b, beta, c, 0, M, 0, N, scratch, bias, perRow, relu);
     return;
   }
   const arrived = scratch, nextUnit = scratch + 4;
@@ -269,6 +314,7 @@ export function gemm(transA: bool, transB: bool, M: i32, N: i32, K: i32, a: usiz
         barrier(arrived, arrivals);
         // 2. Units of tiles until none are left.
         const overwrite = k0 == 0 && beta == 0;
+        const last = k0 + kb == K;
         for (let u = claim(nextUnit); u < units; u = claim(nextUnit)) {
           const r = u / colChunks, j = u % colChunks;
           const pEnd = min(mb, (r + 1) * MC), qEnd = min(nb, (j + 1) * chunk * NR);
@@ -276,7 +322,8 @@ export function gemm(transA: bool, transB: bool, M: i32, N: i32, K: i32, a: usiz
             const panelB = pb + <usize>(q * kb) * 4;
             for (let p = r * MC; p < pEnd; p += MR) {
               kernel6x8(kb, pa + <usize>(p * kb) * 4, panelB, c + (<usize>(m0 + p) * N + n0 + q) * 4, N, overwrite,
-                        min(MR, mb - p), min(NR, nb - q), tmp);
+                        min(MR, mb - p), min(NR, nb - q), tmp,
+                        last ? biasColAt(bias, perRow, n0 + q) : 0, last ? biasRowAt(bias, perRow, m0 + p) : 0, last && relu);
             }
           }
         }
@@ -295,9 +342,10 @@ export function gemm(transA: bool, transB: bool, M: i32, N: i32, K: i32, a: usiz
  * of two contiguous rows, so nothing needs packing. Blocks of 3×3 dot products share their loads
  * (9 accumulators + 6 loaded vectors fit the 15 registers). Fast for the shapes of dense layers
  * and of the convolution filter gradient, where packing a transposed operand would cost more than
- * the arithmetic.
+ * the arithmetic. Epilogue: + bias[n] (N values, or 0 for none), then ReLU if relu.
  */
-export function gemmNTBlock(M: i32, N: i32, K: i32, a: usize, b: usize, beta: i32, c: usize, m0: i32, m1: i32): void {
+export function gemmNTBlock(M: i32, N: i32, K: i32, a: usize, b: usize, beta: i32, c: usize, m0: i32, m1: i32,
+                            bias: usize, relu: bool): void {
   const K4 = K & ~3;
   const rowA = <usize>K * 4;
   let m = m0;
@@ -316,22 +364,22 @@ export function gemmNTBlock(M: i32, N: i32, K: i32, a: usize, b: usize, beta: i3
         s10 = fma(x1, y0, s10); s11 = fma(x1, y1, s11); s12 = fma(x1, y2, s12);
         s20 = fma(x2, y0, s20); s21 = fma(x2, y1, s21); s22 = fma(x2, y2, s22);
       }
-      finishDot(s00, a0, b0, K4, K, c, m, n, N, beta); finishDot(s01, a0, b1, K4, K, c, m, n + 1, N, beta); finishDot(s02, a0, b2, K4, K, c, m, n + 2, N, beta);
-      finishDot(s10, a1, b0, K4, K, c, m + 1, n, N, beta); finishDot(s11, a1, b1, K4, K, c, m + 1, n + 1, N, beta); finishDot(s12, a1, b2, K4, K, c, m + 1, n + 2, N, beta);
-      finishDot(s20, a2, b0, K4, K, c, m + 2, n, N, beta); finishDot(s21, a2, b1, K4, K, c, m + 2, n + 1, N, beta); finishDot(s22, a2, b2, K4, K, c, m + 2, n + 2, N, beta);
+      finishDot(s00, a0, b0, K4, K, c, m, n, N, beta, bias, relu); finishDot(s01, a0, b1, K4, K, c, m, n + 1, N, beta, bias, relu); finishDot(s02, a0, b2, K4, K, c, m, n + 2, N, beta, bias, relu);
+      finishDot(s10, a1, b0, K4, K, c, m + 1, n, N, beta, bias, relu); finishDot(s11, a1, b1, K4, K, c, m + 1, n + 1, N, beta, bias, relu); finishDot(s12, a1, b2, K4, K, c, m + 1, n + 2, N, beta, bias, relu);
+      finishDot(s20, a2, b0, K4, K, c, m + 2, n, N, beta, bias, relu); finishDot(s21, a2, b1, K4, K, c, m + 2, n + 1, N, beta, bias, relu); finishDot(s22, a2, b2, K4, K, c, m + 2, n + 2, N, beta, bias, relu);
     }
     for (; n < N; n++) {
       const b0 = b + <usize>n * rowA;
-      finishDot(dot4(a0, b0, K4), a0, b0, K4, K, c, m, n, N, beta);
-      finishDot(dot4(a1, b0, K4), a1, b0, K4, K, c, m + 1, n, N, beta);
-      finishDot(dot4(a2, b0, K4), a2, b0, K4, K, c, m + 2, n, N, beta);
+      finishDot(dot4(a0, b0, K4), a0, b0, K4, K, c, m, n, N, beta, bias, relu);
+      finishDot(dot4(a1, b0, K4), a1, b0, K4, K, c, m + 1, n, N, beta, bias, relu);
+      finishDot(dot4(a2, b0, K4), a2, b0, K4, K, c, m + 2, n, N, beta, bias, relu);
     }
   }
   for (; m < m1; m++) {
     const a0 = a + <usize>m * rowA;
     for (let n = 0; n < N; n++) {
       const b0 = b + <usize>n * rowA;
-      finishDot(dot4(a0, b0, K4), a0, b0, K4, K, c, m, n, N, beta);
+      finishDot(dot4(a0, b0, K4), a0, b0, K4, K, c, m, n, N, beta, bias, relu);
     }
   }
 }
@@ -342,16 +390,18 @@ export function gemmNTBlock(M: i32, N: i32, K: i32, a: usize, b: usize, beta: i3
   return s;
 }
 
-/** Sum the 4 lanes, add the K % 4 tail, and store (or add) into C[m, n]. */
-@inline function finishDot(s: v128, x: usize, y: usize, K4: i32, K: i32, c: usize, m: i32, n: i32, N: i32, beta: i32): void {
+/** Sum the 4 lanes, add the K % 4 tail, and store (or add) into C[m, n] with the epilogue. */
+@inline function finishDot(s: v128, x: usize, y: usize, K4: i32, K: i32, c: usize, m: i32, n: i32, N: i32, beta: i32,
+                           bias: usize, relu: bool): void {
   let v = f32x4.extract_lane(s, 0) + f32x4.extract_lane(s, 1) + f32x4.extract_lane(s, 2) + f32x4.extract_lane(s, 3);
   for (let k = K4; k < K; k++) v += load<f32>(x + <usize>k * 4) * load<f32>(y + <usize>k * 4);
   const at = c + (<usize>m * N + n) * 4;
-  store<f32>(at, beta ? load<f32>(at) + v : v);
+  if (beta) v += load<f32>(at);
+  store<f32>(at, epilogue(v, bias, n, 0, 0, relu));
 }
 
-/** Thread `tid` of `nt`: its share of the rows of C = A·Bᵀ (+C). */
-export function gemmNT(M: i32, N: i32, K: i32, a: usize, b: usize, beta: i32, c: usize, tid: i32, nt: i32): void {
+/** Thread `tid` of `nt`: its share of the rows of C = A·Bᵀ (+C) (+ bias) (then ReLU). */
+export function gemmNT(M: i32, N: i32, K: i32, a: usize, b: usize, beta: i32, c: usize, bias: usize, relu: bool, tid: i32, nt: i32): void {
   const blocks = (M + 2) / 3;
-  gemmNTBlock(M, N, K, a, b, beta, c, min(M, ((blocks * tid) / nt) * 3), min(M, ((blocks * (tid + 1)) / nt) * 3));
+  gemmNTBlock(M, N, K, a, b, beta, c, min(M, ((blocks * tid) / nt) * 3), min(M, ((blocks * (tid + 1)) / nt) * 3), bias, relu);
 }
