@@ -25,6 +25,8 @@ const SMALL_ELEMENTS = 1 << 15;
 const SMALL_FLOPS = 1 << 20;
 /** Up to this many outputs, A·Bᵀ runs as blocked dot products (gemmNT) instead of the packed kernel. */
 const NT_MAX_OUTPUTS = 1 << 16;
+/** Bytes of counters at the start of a threaded kernel's scratch (SYNC_BYTES in assembly/gemm.ts). */
+const SYNC_BYTES = 64;
 
 function decode(base64: string): Uint8Array<ArrayBuffer> {
   const s = atob(base64);
@@ -249,6 +251,13 @@ export class WasmBackend implements Backend {
     return p;
   }
 
+  /** Scratch for a kernel whose threads share counters in its first SYNC_BYTES, which start at zero. */
+  private sharedScratch(bytes: number, after: Array<() => void>): number {
+    const p = this.temp(bytes, after);
+    new Int32Array(this.memory.buffer, p, SYNC_BYTES / 4).fill(0);
+    return p;
+  }
+
   private finish(after: Array<() => void>): void {
     for (const f of after) f();
   }
@@ -342,8 +351,7 @@ export class WasmBackend implements Backend {
       this.finish(after);
       return;
     }
-    const scratch = this.temp(nt === 1 ? this.gemmScratch : this.k.gemmSharedScratchBytes(nt) as number, after);
-    if (nt > 1) new Int32Array(this.memory.buffer, scratch, 16).fill(0); // the threads' counters
+    const scratch = nt === 1 ? this.temp(this.gemmScratch, after) : this.sharedScratch(this.k.gemmSharedScratchBytes(nt) as number, after);
     this.runOn(nt, 'gemm', [transA ? 1 : 0, transB ? 1 : 0, M, N, K, pa, pb, beta, pc, pbias, 0, relu, scratch]);
     this.finish(after);
   }
@@ -385,7 +393,7 @@ export class WasmBackend implements Backend {
     const px = this.ptr(x, after), pw = this.ptr(w, after), pb = b ? this.ptr(b, after) : 0, py = this.ptr(y, after, true);
     const nt = this.convThreads(g);
     const stride = this.convScratch(g);
-    const scratch = this.temp(stride * nt, after);
+    const scratch = this.sharedScratch(SYNC_BYTES + stride * nt, after);
     this.runOn(nt, 'conv2d', [px, pw, pb, relu ? 1 : 0, ...this.convArgs(g), py, scratch, stride]);
     this.finish(after);
   }
@@ -396,7 +404,7 @@ export class WasmBackend implements Backend {
     const pdy = this.ptr(dy, after), pw = this.ptr(w, after), pdx = this.ptr(dx, after, true);
     const nt = this.convThreads(g);
     const stride = this.convScratch(g);
-    const scratch = this.temp(stride * nt, after);
+    const scratch = this.sharedScratch(SYNC_BYTES + stride * nt, after);
     this.runOn(nt, 'conv2dBackwardInput', [pdy, pw, ...this.convArgs(g), pdx, scratch, stride]);
     this.finish(after);
   }
@@ -412,7 +420,7 @@ export class WasmBackend implements Backend {
     const dwParts = this.temp(nt * g.OC * K * 4, after);
     const dbParts = this.temp(nt * g.OC * 4, after);
     const stride = this.convScratch(g);
-    const scratch = this.temp(stride * nt, after);
+    const scratch = this.sharedScratch(SYNC_BYTES + stride * nt, after);
     this.runOn(nt, 'conv2dBackwardFilter', [px, pdy, ...this.convArgs(g), dwParts, dbParts, scratch, stride]);
     this.runOn(1, 'sumParts', [dwParts, nt, g.OC * K, pdw]);
     if (db) {

@@ -1,5 +1,5 @@
 // Convolution through im2col + the packed matrix multiply, and pooling. Threads split the batch.
-import { gemmBlock, gemmNTBlock, gemmScratchBytes } from './gemm';
+import { claim, gemmBlock, gemmNTBlock, gemmScratchBytes, SYNC_BYTES } from './gemm';
 
 /** Share [lo, hi) of n items for thread tid of nt. */
 @inline function lo(n: i32, tid: i32, nt: i32): i32 { return <i32>((<i64>n * tid) / nt); }
@@ -67,35 +67,39 @@ function col2im(dcols: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32, OH: i32,
   }
 }
 
-/** Scratch bytes per thread for the convolution kernels. */
+/**
+ * Scratch bytes per thread for the convolution kernels. Their scratch is SYNC_BYTES (zeroed, for
+ * the counter from which the threads take images one at a time, so a faster thread takes more)
+ * followed by nt of these.
+ */
 export function convScratchBytes(C: i32, KH: i32, KW: i32, OH: i32, OW: i32): i32 {
   return ((C * KH * KW * OH * OW * 4 + 15) & ~15) + gemmScratchBytes();
 }
 
 /**
- * y[n] = w·im2col(x[n]) + b (then ReLU if relu) for the images of this thread; bias and ReLU are
+ * y[n] = w·im2col(x[n]) + b (then ReLU if relu) for the images this thread takes; bias and ReLU are
  * the matrix multiply's epilogue.  x:(N,C,H,W) w:(OC,C·KH·KW) b:(OC) or 0 y:(N,OC,OH·OW)
  */
 export function conv2d(x: usize, w: usize, b: usize, relu: bool, N: i32, C: i32, H: i32, W: i32, OC: i32, KH: i32, KW: i32,
                        OH: i32, OW: i32, s: i32, p: i32, y: usize, scratch: usize, stride: i32, tid: i32, nt: i32): void {
   const K = C * KH * KW;
   const P = OH * OW;
-  const cols = scratch + <usize>tid * stride;
+  const cols = scratch + SYNC_BYTES + <usize>tid * stride;
   const gs = cols + <usize>((K * P * 4 + 15) & ~15);
-  for (let n = lo(N, tid, nt); n < hi(N, tid, nt); n++) {
+  for (let n = claim(scratch); n < N; n = claim(scratch)) {
     im2col(x + <usize>(n * C * H * W) * 4, C, H, W, KH, KW, OH, OW, s, p, cols);
     gemmBlock(false, false, OC, P, K, w, cols, 0, y + <usize>(n * OC * P) * 4, 0, OC, 0, P, gs, b, true, relu);
   }
 }
 
-/** dx[n] = col2im(wᵀ·dy[n]) for the images of this thread. */
+/** dx[n] = col2im(wᵀ·dy[n]) for the images this thread takes. */
 export function conv2dBackwardInput(dy: usize, w: usize, N: i32, C: i32, H: i32, W: i32, OC: i32, KH: i32, KW: i32,
                                     OH: i32, OW: i32, s: i32, p: i32, dx: usize, scratch: usize, stride: i32, tid: i32, nt: i32): void {
   const K = C * KH * KW;
   const P = OH * OW;
-  const dcols = scratch + <usize>tid * stride;
+  const dcols = scratch + SYNC_BYTES + <usize>tid * stride;
   const gs = dcols + <usize>((K * P * 4 + 15) & ~15);
-  for (let n = lo(N, tid, nt); n < hi(N, tid, nt); n++) {
+  for (let n = claim(scratch); n < N; n = claim(scratch)) {
     gemmBlock(true, false, K, P, OC, w, dy + <usize>(n * OC * P) * 4, 0, dcols, 0, K, 0, P, gs, 0, false, false);
     const dxn = dx + <usize>(n * C * H * W) * 4;
     memory.fill(dxn, 0, <usize>(C * H * W) * 4);
@@ -104,7 +108,7 @@ export function conv2dBackwardInput(dy: usize, w: usize, N: i32, C: i32, H: i32,
 }
 
 /**
- * Partial filter gradients of this thread's images: dwPart[tid] = Σ_n dy[n]·im2col(x[n])ᵀ and
+ * Partial filter gradients of the images this thread takes: dwPart[tid] = Σ_n dy[n]·im2col(x[n])ᵀ and
  * dbPart[tid] = Σ_n Σ_p dy[n]. The caller sums the nt partials (sumParts).
  */
 export function conv2dBackwardFilter(x: usize, dy: usize, N: i32, C: i32, H: i32, W: i32, OC: i32, KH: i32, KW: i32,
@@ -112,12 +116,12 @@ export function conv2dBackwardFilter(x: usize, dy: usize, N: i32, C: i32, H: i32
                                      scratch: usize, stride: i32, tid: i32, nt: i32): void {
   const K = C * KH * KW;
   const P = OH * OW;
-  const cols = scratch + <usize>tid * stride;
+  const cols = scratch + SYNC_BYTES + <usize>tid * stride;
   const dw = dwParts + <usize>(tid * OC * K) * 4;
   const db = dbParts + <usize>(tid * OC) * 4;
   memory.fill(dw, 0, <usize>(OC * K) * 4);
   memory.fill(db, 0, <usize>OC * 4);
-  for (let n = lo(N, tid, nt); n < hi(N, tid, nt); n++) {
+  for (let n = claim(scratch); n < N; n = claim(scratch)) {
     im2col(x + <usize>(n * C * H * W) * 4, C, H, W, KH, KW, OH, OW, s, p, cols);
     const dyn = dy + <usize>(n * OC * P) * 4;
     gemmNTBlock(OC, K, P, dyn, cols, 1, dw, 0, OC, 0, false); // dw += dy[n] · colsᵀ: both contiguous along P

@@ -247,7 +247,8 @@ export function gemmBlock(transA: bool, transB: bool, M: i32, N: i32, K: i32, a:
 export const MB: i32 = 2040;
 /** Aim for at least this many units of work per thread, so the last ones even out. */
 const UNITS_PER_THREAD: i32 = 8;
-const SYNC_BYTES: i32 = 64;
+/** Bytes at the start of a threaded kernel's scratch for its counters (zeroed by the caller). */
+export const SYNC_BYTES: i32 = 64;
 
 /** Bytes of scratch for gemm on nt threads; its first SYNC_BYTES must be zero when the call starts. */
 export function gemmSharedScratchBytes(nt: i32): i32 {
@@ -255,7 +256,7 @@ export function gemmSharedScratchBytes(nt: i32): i32 {
 }
 
 /** Take the next unit of work: the counter's value before this thread bumped it. */
-@inline function claim(counter: usize): i32 {
+@inline export function claim(counter: usize): i32 {
   if (ASC_FEATURE_THREADS) return atomic.add<i32>(counter, 1);
   const v = load<i32>(counter);
   store<i32>(counter, v + 1);
