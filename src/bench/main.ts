@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { writeFileAtomic } from '../io/node.js';
 import type { Measurement, WorkloadId } from './common.js';
+import { WARMUP_SECONDS, WINDOW_SECONDS } from './common.js';
 import { embeddedMnistDir } from '../data/mnist.js';
 
 const CHILD = fileURLToPath(new URL('./child.js', import.meta.url));
@@ -65,7 +66,8 @@ const libs = (o.libs as string).split(',');
 const workloads = (o.workloads as string).split(',') as WorkloadId[];
 
 console.log(`zerograd benchmark — ${new Date().toISOString().slice(0, 10)}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, Node ${process.version}`);
-console.log(`time box ${seconds}s per measurement, after one warm-up batch; each in its own process\n`);
+console.log(`W1–W3: samples per second over a time box of ${seconds}s after one warm-up batch; each measurement in its own process`);
+console.log(`W4: after ${WARMUP_SECONDS}s of warm-up, the best ${WINDOW_SECONDS}s window of ${Math.min(seconds, 3)}s, for every library\n`);
 const torch = await python();
 if (!torch) console.log('PyTorch: not measured (python3 -c "import torch" fails on this machine)\n');
 else console.log(`PyTorch: measured with ${torch}\n`);

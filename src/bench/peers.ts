@@ -1,7 +1,7 @@
 // The same workloads on the peers: TensorFlow.js (cpu and wasm backends) and ConvNetJS.
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { GEMM_SHAPES, WARMUP_SECONDS, mnist, order, peakRss, timeBatches, type Measurement, type WorkloadId } from './common.js';
+import { GEMM_SHAPES, bestRate, mnist, order, peakRss, timeBatches, type Measurement, type WorkloadId } from './common.js';
 
 export async function runTfjs(workload: WorkloadId, backend: 'cpu' | 'wasm', seconds: number): Promise<Measurement[]> {
   const tf = await import('@tensorflow/tfjs');
@@ -20,9 +20,9 @@ export async function runTfjs(workload: WorkloadId, backend: 'cpu' | 'wasm', sec
       // Reading each result back (dataSync) would cost TF.js wasm ten times the product itself here,
       // so only the last one is read, after the clock stops.
       let last: import('@tensorflow/tfjs').Tensor | null = null;
-      const r = timeBatches(100000, () => 1, Math.min(seconds, 3), () => { last?.dispose(); last = tf.matMul(a, b); }, 2, WARMUP_SECONDS);
+      const rate = bestRate(() => { last?.dispose(); last = tf.matMul(a, b); }, Math.min(seconds, 3));
       (last as import('@tensorflow/tfjs').Tensor | null)?.dataSync();
-      return { lib, workload: `W4 ${name}`, value: (r.rate * 2 * M * N * K) / 1e9, unit: 'GFLOP/s' as const, peakRss: peakRss() };
+      return { lib, workload: `W4 ${name}`, value: (rate * 2 * M * N * K) / 1e9, unit: 'GFLOP/s' as const, peakRss: peakRss() };
     });
   }
   const { train, test } = mnist();

@@ -1,7 +1,7 @@
 // The workloads on zerograd.
 import * as zg from '../index.js';
 import { useBackend } from '../backends/wasm/node.js';
-import { GEMM_SHAPES, WARMUP_SECONDS, mnist, order, peakRss, timeBatches, type Measurement, type WorkloadId } from './common.js';
+import { GEMM_SHAPES, bestRate, mnist, order, peakRss, timeBatches, type Measurement, type WorkloadId } from './common.js';
 
 export async function runZerograd(workload: WorkloadId, backend: string, threads: number, seconds: number): Promise<Measurement[]> {
   await useBackend({ backend, threads });
@@ -13,9 +13,8 @@ export async function runZerograd(workload: WorkloadId, backend: string, threads
       const a = b.alloc(M * K, 'float32'), bb = b.alloc(K * N, 'float32'), c = b.alloc(M * N, 'float32');
       for (let i = 0; i < a.length; i++) a[i] = Math.sin(i);
       for (let i = 0; i < bb.length; i++) bb[i] = Math.cos(i);
-      const reps = Math.max(1, Math.round(2e9 / (2 * M * N * K)));
-      const r = timeBatches(reps * 1000, () => 1, Math.min(seconds, 3), () => b.gemm(false, false, M, N, K, a, bb, 0, c), 3, WARMUP_SECONDS);
-      return { lib, workload: `W4 ${name}`, value: (r.rate * 2 * M * N * K) / 1e9, unit: 'GFLOP/s' as const, peakRss: peakRss() };
+      const rate = bestRate(() => b.gemm(false, false, M, N, K, a, bb, 0, c), Math.min(seconds, 3));
+      return { lib, workload: `W4 ${name}`, value: (rate * 2 * M * N * K) / 1e9, unit: 'GFLOP/s' as const, peakRss: peakRss() };
     });
   }
   const { train, test } = mnist();
