@@ -203,6 +203,15 @@ test('training the CNN gives the same loss curve on both backends', async () => 
   assertClose(b, a, 1e-4, 'loss curve');
 });
 
+test('the wasm backend trains to the same numbers on 1 and on 3 threads', async () => {
+  await threaded.ready();
+  registerBackend(single);
+  const one = curve('wasm');
+  registerBackend(threaded);
+  const three = curve('wasm');
+  assert.deepEqual(three, one);
+});
+
 test('a training step reuses its memory: the wasm heap stops growing', async () => {
   await threaded.ready();
   registerBackend(threaded);

@@ -25,6 +25,11 @@ const SMALL_ELEMENTS = 1 << 15;
 const SMALL_FLOPS = 1 << 20;
 /** Up to this many outputs, A·Bᵀ runs as blocked dot products (gemmNT) instead of the packed kernel. */
 const NT_MAX_OUTPUTS = 1 << 16;
+/**
+ * The convolution's filter gradient is summed over this many fixed groups of images (fewer for a
+ * smaller batch), whatever the thread count, so it comes out the same on any number of threads.
+ */
+const FILTER_GRADIENT_PARTS = 16;
 /** Bytes of counters at the start of a threaded kernel's scratch (SYNC_BYTES in assembly/gemm.ts). */
 const SYNC_BYTES = 64;
 
@@ -417,15 +422,16 @@ export class WasmBackend implements Backend {
     const px = this.ptr(x, after), pdy = this.ptr(dy, after), pdw = this.ptr(dw, after, true);
     const nt = this.convThreads(g);
     const K = g.C * g.KH * g.KW;
-    const dwParts = this.temp(nt * g.OC * K * 4, after);
-    const dbParts = this.temp(nt * g.OC * 4, after);
+    const parts = Math.min(g.N, FILTER_GRADIENT_PARTS);
+    const dwParts = this.temp(parts * g.OC * K * 4, after);
+    const dbParts = this.temp(parts * g.OC * 4, after);
     const stride = this.convScratch(g);
     const scratch = this.sharedScratch(SYNC_BYTES + stride * nt, after);
-    this.runOn(nt, 'conv2dBackwardFilter', [px, pdy, ...this.convArgs(g), dwParts, dbParts, scratch, stride]);
-    this.runOn(1, 'sumParts', [dwParts, nt, g.OC * K, pdw]);
+    this.runOn(nt, 'conv2dBackwardFilter', [px, pdy, ...this.convArgs(g), dwParts, dbParts, parts, scratch, stride]);
+    this.runOn(1, 'sumParts', [dwParts, parts, g.OC * K, pdw]);
     if (db) {
       const pdb = this.ptr(db, after, true);
-      this.runOn(1, 'sumParts', [dbParts, nt, g.OC, pdb]);
+      this.runOn(1, 'sumParts', [dbParts, parts, g.OC, pdb]);
     }
     this.finish(after);
   }

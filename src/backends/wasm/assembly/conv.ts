@@ -108,31 +108,36 @@ export function conv2dBackwardInput(dy: usize, w: usize, N: i32, C: i32, H: i32,
 }
 
 /**
- * Partial filter gradients of the images this thread takes: dwPart[tid] = Σ_n dy[n]·im2col(x[n])ᵀ and
- * dbPart[tid] = Σ_n Σ_p dy[n]. The caller sums the nt partials (sumParts).
+ * Partial filter gradients over fixed groups of images: the batch is cut into `parts` groups of
+ * consecutive images, the threads take groups from a counter, and for group j
+ *   dwParts[j] = Σ_{n in group j} dy[n]·im2col(x[n])ᵀ,   dbParts[j] = Σ_{n in group j} Σ_p dy[n].
+ * The caller sums the parts in order (sumParts). Because the groups do not depend on which thread
+ * took them, or how many threads there are, the gradient is the same on every run.
  */
 export function conv2dBackwardFilter(x: usize, dy: usize, N: i32, C: i32, H: i32, W: i32, OC: i32, KH: i32, KW: i32,
-                                     OH: i32, OW: i32, s: i32, p: i32, dwParts: usize, dbParts: usize,
+                                     OH: i32, OW: i32, s: i32, p: i32, dwParts: usize, dbParts: usize, parts: i32,
                                      scratch: usize, stride: i32, tid: i32, nt: i32): void {
   const K = C * KH * KW;
   const P = OH * OW;
   const cols = scratch + SYNC_BYTES + <usize>tid * stride;
-  const dw = dwParts + <usize>(tid * OC * K) * 4;
-  const db = dbParts + <usize>(tid * OC) * 4;
-  memory.fill(dw, 0, <usize>(OC * K) * 4);
-  memory.fill(db, 0, <usize>OC * 4);
-  for (let n = claim(scratch); n < N; n = claim(scratch)) {
-    im2col(x + <usize>(n * C * H * W) * 4, C, H, W, KH, KW, OH, OW, s, p, cols);
-    const dyn = dy + <usize>(n * OC * P) * 4;
-    gemmNTBlock(OC, K, P, dyn, cols, 1, dw, 0, OC, 0, false); // dw += dy[n] · colsᵀ: both contiguous along P
-    for (let oc = 0; oc < OC; oc++) {
-      const row = dyn + <usize>(oc * P) * 4;
-      let acc = f32x4.splat(0);
-      let i = 0;
-      for (; i + 4 <= P; i += 4) acc = f32x4.add(acc, v128.load(row + <usize>i * 4));
-      let sum = f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3);
-      for (; i < P; i++) sum += load<f32>(row + <usize>i * 4);
-      store<f32>(db + <usize>oc * 4, load<f32>(db + <usize>oc * 4) + sum);
+  for (let j = claim(scratch); j < parts; j = claim(scratch)) {
+    const dw = dwParts + <usize>(j * OC * K) * 4;
+    const db = dbParts + <usize>(j * OC) * 4;
+    memory.fill(dw, 0, <usize>(OC * K) * 4);
+    memory.fill(db, 0, <usize>OC * 4);
+    for (let n = lo(N, j, parts); n < hi(N, j, parts); n++) {
+      im2col(x + <usize>(n * C * H * W) * 4, C, H, W, KH, KW, OH, OW, s, p, cols);
+      const dyn = dy + <usize>(n * OC * P) * 4;
+      gemmNTBlock(OC, K, P, dyn, cols, 1, dw, 0, OC, 0, false); // dw += dy[n] · colsᵀ: both contiguous along P
+      for (let oc = 0; oc < OC; oc++) {
+        const row = dyn + <usize>(oc * P) * 4;
+        let acc = f32x4.splat(0);
+        let i = 0;
+        for (; i + 4 <= P; i += 4) acc = f32x4.add(acc, v128.load(row + <usize>i * 4));
+        let sum = f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3);
+        for (; i < P; i++) sum += load<f32>(row + <usize>i * 4);
+        store<f32>(db + <usize>oc * 4, load<f32>(db + <usize>oc * 4) + sum);
+      }
     }
   }
 }
