@@ -16,8 +16,10 @@ import { trainEpoch } from '../train/index.js';
 
 const threaded = createNodeWasmBackend(3); // 3 threads on 2 cores: uneven splits on purpose
 const single = new WasmBackend({ threads: 1 });
+// The variants for engines without threads or relaxed SIMD: plain memory, multiply then add.
+const plain = new WasmBackend({ threads: 1, shared: false, relaxed: false });
 after(() => threaded.close());
-const backends: Array<[string, WasmBackend]> = [['wasm×3', threaded], ['wasm×1', single]];
+const backends: Array<[string, WasmBackend]> = [['wasm×3', threaded], ['wasm×1', single], ['wasm×1 plain memory, baseline SIMD', plain]];
 
 const rng = new Random(11);
 function rand(b: Backend, n: number, lo = -1, hi = 1): Float32Array {
@@ -42,6 +44,9 @@ function same(name: string, b: Backend, inputs: Float32Array[], outs: number[], 
 test('wasm setup: ready, relaxed SIMD detected', async () => {
   await threaded.ready();
   assert.equal(threaded.threads, 3);
+  assert.equal(threaded.relaxed, true);
+  assert.equal(plain.relaxed, false);
+  assert.ok(!(plain.alloc(1, 'float32').buffer instanceof SharedArrayBuffer), 'plain memory');
 });
 
 for (const [label, b] of backends) {

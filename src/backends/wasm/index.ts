@@ -61,6 +61,8 @@ export interface WasmBackendOptions {
   spawn?: SpawnThread;
   /** Use relaxed SIMD (fused multiply-add) if the engine supports it (default true). */
   relaxed?: boolean;
+  /** Use a shared memory if the engine supports it (default true; false forces one thread on a plain memory). */
+  shared?: boolean;
 }
 
 interface Block {
@@ -91,7 +93,7 @@ export class WasmBackend implements Backend {
     const wantThreads = Math.max(1, Math.floor(o.threads ?? 1));
     // Shared memory whenever the engine has it, even for one thread: growing a shared memory
     // keeps every existing view valid, where growing a plain one detaches them all.
-    const shared = support.threads;
+    const shared = (o.shared ?? true) && support.threads;
     this.threads = shared && o.spawn !== undefined ? wantThreads : 1;
     this.relaxed = (o.relaxed ?? true) && support.relaxed;
     const variant = `${this.relaxed ? 'relaxed' : 'simd'}_${shared ? 'shared' : 'single'}` as keyof typeof bins;
