@@ -180,8 +180,11 @@ for (const [label, b] of backends) {
   });
 }
 
-/** Train a few steps of the CNN with one seed on a backend; returns the loss curve. */
-function curve(backendName: string): number[] {
+/**
+ * Train a few steps of the CNN with one seed on a backend; returns the loss curve. The batch of 12
+ * keeps the convolution on one thread; a batch of 30 splits it across the threads.
+ */
+function curve(backendName: string, batchSize = 12): number[] {
   setBackend(backendName);
   try {
     manualSeed(5);
@@ -191,8 +194,8 @@ function curve(backendName: string): number[] {
     const data = new ImageDataset(images, labels, 60, 28, 28);
     const net = cnn({ kernels: 6, hidden: 16 });
     const losses: number[] = [];
-    trainEpoch(net, data, new Adam(net.parameters(), { lr: 0.002 }), { batchSize: 12, rng: new Random(7), onBatch: (i) => losses.push(i.loss) });
-    trainEpoch(net, data, new SGD(net.parameters(), { lr: 0.05, momentum: 0.9 }), { batchSize: 12, rng: new Random(8), onBatch: (i) => losses.push(i.loss) });
+    trainEpoch(net, data, new Adam(net.parameters(), { lr: 0.002 }), { batchSize, rng: new Random(7), onBatch: (i) => losses.push(i.loss) });
+    trainEpoch(net, data, new SGD(net.parameters(), { lr: 0.05, momentum: 0.9 }), { batchSize, rng: new Random(8), onBatch: (i) => losses.push(i.loss) });
     return losses;
   } finally {
     setBackend('reference');
@@ -208,12 +211,27 @@ test('training the CNN gives the same loss curve on both backends', async () => 
   assertClose(b, a, 1e-4, 'loss curve');
 });
 
+test('the wasm kernels give the same bits on 1 and on 3 threads', async () => {
+  await threaded.ready();
+  // Large enough to run on the threads.
+  const g: Conv2dGeometry = { N: 30, C: 2, H: 20, W: 20, OC: 7, KH: 5, KW: 5, OH: 16, OW: 16, stride: 1, padding: 0 };
+  const x = rand(ref, 30 * 2 * 400), dy = rand(ref, 30 * 7 * 256), a = rand(ref, 130 * 300), bb = rand(ref, 300 * 70);
+  const run = (k: WasmBackend) => {
+    const dw = k.alloc(7 * 50, 'float32'), db = k.alloc(7, 'float32'), c = k.alloc(130 * 70, 'float32');
+    k.conv2dBackwardFilter(copy(k, x), copy(k, dy), g, dw, db); // a sum over the batch
+    k.gemm(false, false, 130, 70, 300, copy(k, a), copy(k, bb), 0, c);
+    return [Array.from(dw), Array.from(db), Array.from(c)];
+  };
+  assert.deepEqual(run(threaded), run(single));
+});
+
 test('the wasm backend trains to the same numbers on 1 and on 3 threads', async () => {
   await threaded.ready();
   registerBackend(single);
-  const one = curve('wasm');
+  const one = curve('wasm', 30);
   registerBackend(threaded);
-  const three = curve('wasm');
+  const three = curve('wasm', 30);
+  assert.equal(one.length, 4);
   assert.deepEqual(three, one);
 });
 

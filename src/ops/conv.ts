@@ -4,7 +4,7 @@ import { backend } from '../backends/index.js';
 import { accumulate, result } from '../autograd/engine.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { formatShape, sizeOf } from '../tensor/shape.js';
-import { reluGrad } from './matmul.js';
+import { reluGrad } from './elementwise.js';
 
 export interface Conv2dOptions {
   stride?: number;
@@ -51,7 +51,7 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, options: Conv2dOp
   backend().conv2d(x.data, w.data, b ? b.data : null, g, y, relu);
   const parents = b ? [x, w, b] : [x, w];
   return result(y, [N, OC, OH, OW], relu ? 'conv2d+relu' : 'conv2d', parents, (dyIn) => {
-    const dy = relu ? reluGrad(y, dyIn) : dyIn;
+    const dy = relu ? reluGrad(y, dyIn, x.dtype) : dyIn;
     if (x.requiresGrad) {
       const dx = backend().empty(x.size, x.dtype); // the kernel zeroes it
       backend().conv2dBackwardInput(dy, w.data, g, dx);

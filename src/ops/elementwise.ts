@@ -118,6 +118,16 @@ export const scale = (x: Tensor, s: number): Tensor => unaryOp('scale', x, s);
  * The non-linearity that lets stacked layers represent more than one linear map.
  */
 export const relu = (x: Tensor): Tensor => unaryOp('relu', x);
+
+/**
+ * The gradient through a ReLU fused into the layer before it (linear, conv2d with relu: true):
+ * dy ⊙ [y > 0], from the layer's output y alone, since y > 0 exactly where its input was > 0.
+ */
+export function reluGrad(y: Data, dy: Data, dtype: Tensor['dtype']): Data {
+  const dz = backend().empty(y.length, dtype);
+  backend().unaryBackward('relu', y, y, dy, dz, 0);
+  return dz;
+}
 /** Sigmoid (logistic): y = 1/(1+e⁻ˣ), squashes to (0,1).   dx = dy·y·(1−y) */
 export const sigmoid = (x: Tensor): Tensor => unaryOp('sigmoid', x);
 /** Hyperbolic tangent: squashes to (−1,1).   dx = dy·(1−y²) */

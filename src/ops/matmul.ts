@@ -1,9 +1,9 @@
 // Matrix products: matmul and the fused fully connected (dense) layer op.
 import { backend } from '../backends/index.js';
 import { accumulate, result } from '../autograd/engine.js';
-import type { Data } from '../backends/backend.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { formatShape } from '../tensor/shape.js';
+import { reluGrad } from './elementwise.js';
 
 /**
  * y = a·b     a:(M,K) b:(K,N) -> y:(M,N)
@@ -60,7 +60,7 @@ export function linear(x: Tensor, w: Tensor, b: Tensor | null, layer = 'linear',
   backend().gemm(false, true, N, OUT, IN, x.data, w.data, 0, y, { bias: b ? b.data : null, relu });
   const parents = b ? [x, w, b] : [x, w];
   return result(y, [N, OUT], relu ? 'linear+relu' : 'linear', parents, (dyIn) => {
-    const dy = relu ? reluGrad(y, dyIn) : dyIn;
+    const dy = relu ? reluGrad(y, dyIn, x.dtype) : dyIn;
     if (x.requiresGrad) {
       const dx = backend().empty(N * IN, x.dtype);
       backend().gemm(false, false, N, IN, OUT, dy, w.data, 0, dx); // dx = dy·w
@@ -77,11 +77,4 @@ export function linear(x: Tensor, w: Tensor, b: Tensor | null, layer = 'linear',
       accumulate(b, db, true);
     }
   });
-}
-
-/** The gradient through a fused ReLU: dy ⊙ [y > 0] (y > 0 exactly where the input was > 0). */
-export function reluGrad(y: Data, dy: Data): Data {
-  const dz = backend().empty(y.length, y instanceof Float64Array ? 'float64' : 'float32');
-  backend().unaryBackward('relu', y, y, dy, dz, 0);
-  return dz;
 }

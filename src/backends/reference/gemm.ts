@@ -1,5 +1,6 @@
 // Reference matrix multiply and the two small helpers every dense layer needs.
 import type { Data, Epilogue } from '../backend.js';
+import { unary } from './elementwise.js';
 
 /**
  * C = op(A)·op(B) + beta·C     op(A):(M,K) op(B):(K,N) C:(M,N)
@@ -24,12 +25,10 @@ export function gemm(transA: boolean, transB: boolean, M: number, N: number, K: 
     }
   }
   if (epilogue.bias) addRowVector(c, epilogue.bias, M, N);
-  if (epilogue.relu) relu(c, M * N);
-}
-
-/** y = max(0, y) in place (a ReLU fused into the layer before it). */
-export function relu(y: Data, n: number): void {
-  for (let i = 0; i < n; i++) if (!(y[i] > 0)) y[i] = 0;
+  if (epilogue.relu) {
+    const out = c.subarray(0, M * N);
+    unary('relu', out, out, 0);
+  }
 }
 
 /** (rows, cols) -> (cols, rows) */
