@@ -7,8 +7,19 @@
 
 export type Data = Float32Array | Float64Array;
 
-/** Elementwise functions of one input; `param` is the exponent of pow or the scalar of scale/addScalar. */
-export type UnaryOp = 'neg' | 'exp' | 'log' | 'sqrt' | 'relu' | 'sigmoid' | 'tanh' | 'pow' | 'scale' | 'addScalar' | 'abs';
+/**
+ * A function of one number and its derivative, defined once in src/ops/elementwise.ts (the math);
+ * a backend only loops it over arrays. `p` is a constant of the function: the exponent of pow, the
+ * factor of scale. A backend may run a named function with a kernel of its own (the wasm backend has
+ * `relu` and `scale`); the parity tests check each such kernel against `f` and `df`.
+ */
+export interface ScalarFunction {
+  readonly name: string;
+  /** y = f(x) */
+  f(x: number, p: number): number;
+  /** dy/dx, given x and y = f(x) (some derivatives are cheaper from y: d eˣ = eˣ). */
+  df(x: number, y: number, p: number): number;
+}
 
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum';
 
@@ -40,6 +51,7 @@ export interface Pool2dGeometry {
   stride: number;
 }
 
+/** Adam's settings for one update; the rule itself is `adamUpdate` in src/optim/adam.ts. */
 export interface AdamHyper {
   lr: number; beta1: number; beta2: number; eps: number; weightDecay: number;
   /** 1-based step count, for the bias correction. */
@@ -71,10 +83,10 @@ export interface Backend {
   dispose(d: Data | Int32Array): void;
 
   // ---- elementwise ----
-  /** y = f(x) */
-  unary(op: UnaryOp, x: Data, y: Data, param: number): void;
-  /** dx = dy · f'(x), given the forward's input x and output y. */
-  unaryBackward(op: UnaryOp, x: Data, y: Data, dy: Data, dx: Data, param: number): void;
+  /** y[i] = fn.f(x[i], p) */
+  map(fn: ScalarFunction, x: Data, y: Data, p: number): void;
+  /** dx[i] = dy[i] · fn.df(x[i], y[i], p): the chain rule, one element at a time. */
+  mapBackward(fn: ScalarFunction, x: Data, y: Data, dy: Data, dx: Data, p: number): void;
   /** out = a ∘ b, broadcasting a and b to outShape. */
   binary(op: BinaryOp, a: Data, aShape: readonly number[], b: Data, bShape: readonly number[], out: Data, outShape: readonly number[]): void;
   /** y += alpha · x (same length). */
@@ -129,8 +141,6 @@ export interface Backend {
   // ---- softmax and loss (rows of length cols) ----
   /** y = softmax(x) or log-softmax(x), row by row. */
   softmax(x: Data, rows: number, cols: number, y: Data, log: boolean): void;
-  /** softmax: dx = y ⊙ (dy − Σ dy⊙y);  log-softmax: dx = dy − softmax(x)·Σ dy */
-  softmaxBackward(y: Data, dy: Data, rows: number, cols: number, dx: Data, log: boolean): void;
   /** probs = softmax(logits); returns mean over rows of −log probs[r, labels[r]]. */
   softmaxCrossEntropy(logits: Data, labels: Int32Array, rows: number, cols: number, probs: Data): number;
 
@@ -141,9 +151,16 @@ export interface Backend {
    */
   dropoutMask(out: Data, p: number, seed: number): void;
 
-  // ---- optimizer updates (in place on p and the state arrays) ----
-  /** v = momentum·v + g + wd·p;  p -= lr·v   (v null: plain p -= lr·(g + wd·p)) */
-  sgdStep(p: Data, g: Data, v: Data | null, lr: number, momentum: number, weightDecay: number): void;
-  /** Adam (Kingma & Ba) with bias correction; weightDecay is decoupled (AdamW) when > 0. */
-  adamStep(p: Data, g: Data, m: Data, v: Data, h: AdamHyper): void;
+  // ---- fast paths (optional) ----
+  // A backend may fuse a derivative or an update rule into one kernel. Each computes the definition
+  // named in its comment, in one pass, and returns false for arrays it does not handle (float64),
+  // and then — or where a backend has no such kernel — the definition itself runs.
+  // The parity tests check every fast path against its definition.
+
+  /** = `softmaxBackward` in src/ops/softmax.ts. */
+  softmaxBackward?(y: Data, dy: Data, rows: number, cols: number, dx: Data, log: boolean): boolean;
+  /** = `sgdUpdate` in src/optim/sgd.ts (v null: no momentum). */
+  sgdStep?(p: Data, g: Data, v: Data | null, lr: number, momentum: number, weightDecay: number): boolean;
+  /** = `adamUpdate` in src/optim/adam.ts. */
+  adamStep?(p: Data, g: Data, m: Data, v: Data, h: AdamHyper): boolean;
 }

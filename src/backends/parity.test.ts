@@ -10,7 +10,9 @@ import { setBackend, registerBackend } from './index.js';
 import { Random, manualSeed } from '../tensor/random.js';
 import { assertClose } from '../test/helpers.js';
 import { cnn } from '../models/index.js';
-import { Adam, SGD } from '../optim/index.js';
+import { Adam, SGD, adamUpdate, sgdUpdate } from '../optim/index.js';
+import { RELU, SCALE } from '../ops/elementwise.js';
+import { softmaxBackward } from '../ops/softmax.js';
 import { ImageDataset } from '../data/dataset.js';
 import { trainEpoch } from '../train/index.js';
 
@@ -34,10 +36,18 @@ function copy(b: Backend, src: Float32Array): Float32Array {
 }
 /** Run f on the reference backend and on b with the same inputs; compare the outputs. */
 function same(name: string, b: Backend, inputs: Float32Array[], outs: number[], f: (k: Backend, ins: Data[], outs: Data[]) => void, tol = 1e-5): void {
+  fastPath(name, b, inputs, outs, (ins, o) => f(ref, ins, o), (ins, o) => f(b, ins, o), tol);
+}
+/**
+ * A fast path against its definition: `definition` runs on plain arrays, `fast` on b's memory, with
+ * the same inputs; the outputs must agree. (A fast path that declines — returns false — fails.)
+ */
+function fastPath(name: string, b: Backend, inputs: Float32Array[], outs: number[], definition: (ins: Data[], outs: Data[]) => void,
+                  fast: (ins: Data[], outs: Data[]) => void | boolean, tol = 1e-5): void {
   const refOut = outs.map((n) => new Float32Array(n));
-  f(ref, inputs.map((x) => Float32Array.from(x)), refOut);
+  definition(inputs.map((x) => Float32Array.from(x)), refOut);
   const wOut = outs.map((n) => b.alloc(n, 'float32'));
-  f(b, inputs.map((x) => copy(b, x)), wOut);
+  assert.notEqual(fast(inputs.map((x) => copy(b, x)), wOut), false, `${b.name}: ${name} declined float32 arrays`);
   wOut.forEach((o, i) => assertClose(o, refOut[i], tol, `${b.name}: ${name} output ${i}`));
 }
 
@@ -112,19 +122,30 @@ for (const [label, b] of backends) {
         same(`${op} n=${n}`, b, [x, y], [n], (k, [a, c], [o]) => k.binary(op, a, [n], c, [n], o, [n]));
         same(`${op} scalar n=${n}`, b, [x, s], [n], (k, [a, c], [o]) => k.binary(op, a, [n], c, [], o, [n]));
       }
-      same(`relu n=${n}`, b, [x], [n], (k, [a], [o]) => k.unary('relu', a, o, 0));
-      same(`relu backward n=${n}`, b, [x, y], [n], (k, [a, d], [o]) => k.unaryBackward('relu', a, a, d, o, 0));
-      same(`scale n=${n}`, b, [x], [n], (k, [a], [o]) => k.unary('scale', a, o, -1.5));
+      // The SIMD kernels for relu, its backward and scale against the definitions RELU and SCALE (src/ops/elementwise.ts).
+      same(`relu n=${n}`, b, [x], [n], (k, [a], [o]) => k.map(RELU, a, o, 0));
+      same(`relu backward n=${n}`, b, [x, y], [n], (k, [a, d], [o]) => k.mapBackward(RELU, a, a, d, o, 0));
+      same(`scale n=${n}`, b, [x], [n], (k, [a], [o]) => k.map(SCALE, a, o, -1.5));
       same(`axpy n=${n}`, b, [x, y], [n], (k, [a, c], [o]) => { o.set(c); k.axpy(0.3, a, o); });
       const g = rand(ref, n), m = rand(ref, n), v = rand(ref, n, 0, 1);
-      same(`sgd momentum n=${n}`, b, [x, g, m], [n, n], (k, [p, gg, vv], [po, vo]) => {
-        po.set(p); vo.set(vv); k.sgdStep(po, gg, vo, 0.1, 0.9, 1e-4);
-      });
-      same(`sgd n=${n}`, b, [x, g], [n], (k, [p, gg], [po]) => { po.set(p); k.sgdStep(po, gg, null, 0.1, 0, 0); });
-      same(`adam n=${n}`, b, [x, g, m, v], [n, n, n], (k, [p, gg, mm, vv], [po, mo, vo]) => {
+      // The fused optimizer kernels against the update rules of src/optim.
+      const sgd = (v: boolean) => (step: (p: Data, g: Data, v: Data | null) => void | boolean) => ([p, gg, vv]: Data[], [po, vo]: Data[]) => {
+        po.set(p);
+        if (v) vo.set(vv);
+        return step(po, gg, v ? vo : null);
+      };
+      for (const momentum of [true, false]) {
+        const [lr, mu, wd] = momentum ? [0.1, 0.9, 1e-4] : [0.1, 0, 0];
+        fastPath(`sgd momentum=${momentum} n=${n}`, b, [x, g, m], [n, n],
+          sgd(momentum)((p, gg, v) => sgdUpdate(p, gg, v, lr, mu, wd)), sgd(momentum)((p, gg, v) => b.sgdStep!(p, gg, v, lr, mu, wd)));
+      }
+      const hyper = { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, step: 3 };
+      const adam = (step: (p: Data, g: Data, m: Data, v: Data) => void | boolean) => ([p, gg, mm, vv]: Data[], [po, mo, vo]: Data[]) => {
         po.set(p); mo.set(mm); vo.set(vv);
-        k.adamStep(po, gg, mo, vo, { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, step: 3 });
-      });
+        return step(po, gg, mo, vo);
+      };
+      fastPath(`adam n=${n}`, b, [x, g, m, v], [n, n, n],
+        adam((p, gg, mm, vv) => adamUpdate(p, gg, mm, vv, hyper)), adam((p, gg, mm, vv) => b.adamStep!(p, gg, mm, vv, hyper)));
       for (const p of [0, 0.2, 0.5, 0.9]) {
         same(`dropoutMask n=${n} p=${p}`, b, [], [n], (k, _, [o]) => k.dropoutMask(o, p, 12345 + n), 0);
       }
@@ -144,10 +165,12 @@ for (const [label, b] of backends) {
     for (const [rows, cols] of [[1, 1], [3, 7], [100, 10], [13, 1031]]) {
       const x = rand(ref, rows * cols, -20, 20), dy = rand(ref, rows * cols);
       for (const log of [false, true]) {
-        same(`softmax log=${log} ${rows}×${cols}`, b, [x, dy], [rows * cols, rows * cols], (k, [xx, d], [y, dx]) => {
-          k.softmax(xx, rows, cols, y, log);
-          k.softmaxBackward(y, d, rows, cols, dx, log);
-        });
+        same(`softmax log=${log} ${rows}×${cols}`, b, [x], [rows * cols], (k, [xx], [y]) => k.softmax(xx, rows, cols, y, log));
+        // The fused backward against its definition in src/ops/softmax.ts, at the forward's output.
+        const y = new Float32Array(rows * cols);
+        ref.softmax(x, rows, cols, y, log);
+        fastPath(`softmax backward log=${log} ${rows}×${cols}`, b, [y, dy], [rows * cols],
+          ([yy, d], [dx]) => softmaxBackward(yy, d, rows, cols, dx, log), ([yy, d], [dx]) => b.softmaxBackward!(yy, d, rows, cols, dx, log));
       }
       const labels = Int32Array.from({ length: rows }, (_, r) => (r * 7) % cols);
       same(`softmaxCrossEntropy ${rows}×${cols}`, b, [x], [rows * cols, 1], (k, [xx], [probs, loss]) => {

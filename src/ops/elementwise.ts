@@ -1,5 +1,5 @@
 // Elementwise ops: arithmetic with broadcasting, and functions of one input.
-import type { BinaryOp, Data, UnaryOp } from '../backends/backend.js';
+import type { BinaryOp, Data, ScalarFunction } from '../backends/backend.js';
 import { backend } from '../backends/index.js';
 import { accumulate, result } from '../autograd/engine.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -41,8 +41,8 @@ function binaryOp(op: BinaryOp, a: Tensor, b: Tensor,
   });
 }
 
-/** out = a·b broadcast to `shape` (used inside backward closures). */
-function times(op: BinaryOp, a: Data, aShape: readonly number[], b: Data, bShape: readonly number[], shape: number[]): Data {
+/** out = a ∘ b for a binary op, broadcast to `shape`: raw arrays, for use inside backward closures. */
+function combine(op: BinaryOp, a: Data, aShape: readonly number[], b: Data, bShape: readonly number[], shape: number[]): Data {
   const out = backend().empty(sizeOf(shape), a instanceof Float64Array ? 'float64' : 'float32');
   backend().binary(op, a, aShape, b, bShape, out, shape);
   return out;
@@ -58,9 +58,9 @@ export function add(a: Tensor, b: Tensor | number): Tensor {
 export function sub(a: Tensor, b: Tensor | number): Tensor {
   const bt = asTensor(b, a);
   return binaryOp('sub', a, bt, (dy) => {
-    const neg = backend().empty(dy.length, a.dtype);
-    backend().unary('neg', dy, neg, 0);
-    return [dy, neg];
+    const minusDy = backend().empty(dy.length, a.dtype);
+    backend().map(NEG, dy, minusDy, 0);
+    return [dy, minusDy];
   });
 }
 
@@ -68,8 +68,8 @@ export function sub(a: Tensor, b: Tensor | number): Tensor {
 export function mul(a: Tensor, b: Tensor | number): Tensor {
   const bt = asTensor(b, a);
   return binaryOp('mul', a, bt, (dy, shape) => [
-    a.requiresGrad ? times('mul', dy, shape, bt.data, bt.shape, shape) : null,
-    bt.requiresGrad ? times('mul', dy, shape, a.data, a.shape, shape) : null,
+    a.requiresGrad ? combine('mul', dy, shape, bt.data, bt.shape, shape) : null,
+    bt.requiresGrad ? combine('mul', dy, shape, a.data, a.shape, shape) : null,
   ]);
 }
 
@@ -77,47 +77,84 @@ export function mul(a: Tensor, b: Tensor | number): Tensor {
 export function div(a: Tensor, b: Tensor | number): Tensor {
   const bt = asTensor(b, a);
   const y = binaryOp('div', a, bt, (dy, shape) => {
-    const da = a.requiresGrad || bt.requiresGrad ? times('div', dy, shape, bt.data, bt.shape, shape) : null;
+    const da = a.requiresGrad || bt.requiresGrad ? combine('div', dy, shape, bt.data, bt.shape, shape) : null;
     let db: Data | null = null;
     if (bt.requiresGrad && da) {
-      db = times('mul', da, shape, y.data, shape, shape); // dy/b · a/b
-      backend().unary('neg', db, db, 0);
+      db = combine('mul', da, shape, y.data, shape, shape); // dy/b · a/b
+      backend().map(NEG, db, db, 0);
     }
     return [a.requiresGrad ? da : null, db];
   });
   return y;
 }
 
-function unaryOp(op: UnaryOp, x: Tensor, param = 0): Tensor {
+// ---- functions of one input: each defined once, its value and its derivative side by side ----
+// A backend loops them over arrays (Backend.map, Backend.mapBackward); `df` receives both x and
+// y = f(x) because some derivatives are cheapest from the output (d eˣ/dx = eˣ = y).
+
+/** Define a function of one number for the ops below. */
+function fn(name: string, f: ScalarFunction['f'], df: ScalarFunction['df']): ScalarFunction {
+  return { name, f, df };
+}
+
+/** y = −x              dy/dx = −1 */
+export const NEG = fn('neg', (x) => -x, () => -1);
+/** y = eˣ              dy/dx = eˣ = y */
+export const EXP = fn('exp', (x) => Math.exp(x), (_x, y) => y);
+/** y = ln x            dy/dx = 1/x */
+export const LOG = fn('log', (x) => Math.log(x), (x) => 1 / x);
+/** y = √x              dy/dx = 1/(2√x) = 1/(2y) */
+export const SQRT = fn('sqrt', (x) => Math.sqrt(x), (_x, y) => 1 / (2 * y));
+/** y = |x|             dy/dx = sign(x)   (0 at x = 0, as PyTorch) */
+export const ABS = fn('abs', (x) => Math.abs(x), (x) => Math.sign(x));
+/** y = xᵖ              dy/dx = p·xᵖ⁻¹ */
+export const POW = fn('pow', (x, p) => Math.pow(x, p), (x, _y, p) => p * Math.pow(x, p - 1));
+/** y = s·x             dy/dx = s */
+export const SCALE = fn('scale', (x, s) => x * s, (_x, _y, s) => s);
+/**
+ * y = max(0, x)        dy/dx = 1 where x > 0, else 0
+ * NOTE: at x = 0 the derivative is taken as 0 (PyTorch does the same); NaN maps to 0.
+ */
+export const RELU = fn('relu', (x) => (x > 0 ? x : 0), (x) => (x > 0 ? 1 : 0));
+/**
+ * y = 1/(1 + e⁻ˣ)      dy/dx = y·(1 − y)
+ * NOTE: e⁻ˣ overflows to ∞ for very negative x, and 1/(1 + ∞) = 0 is still the right limit.
+ */
+export const SIGMOID = fn('sigmoid', (x) => 1 / (1 + Math.exp(-x)), (_x, y) => y * (1 - y));
+/** y = tanh x          dy/dx = 1 − tanh²x = 1 − y² */
+export const TANH = fn('tanh', (x) => Math.tanh(x), (_x, y) => 1 - y * y);
+
+/** y = f(x) elementwise;   dx = dy ⊙ f′(x)   (the chain rule, one element at a time) */
+function unaryOp(f: ScalarFunction, x: Tensor, param = 0): Tensor {
   const y = backend().empty(x.size, x.dtype);
-  backend().unary(op, x.data, y, param);
-  return result(y, x.shape, op, [x], (dy) => {
+  backend().map(f, x.data, y, param);
+  return result(y, x.shape, f.name, [x], (dy) => {
     const dx = backend().empty(x.size, x.dtype);
-    backend().unaryBackward(op, x.data, y, dy, dx, param);
+    backend().mapBackward(f, x.data, y, dy, dx, param);
     accumulate(x, dx, true);
   });
 }
 
 /** y = −x */
-export const neg = (x: Tensor): Tensor => unaryOp('neg', x);
-/** y = eˣ      dx = dy·eˣ */
-export const exp = (x: Tensor): Tensor => unaryOp('exp', x);
-/** y = ln x    dx = dy/x */
-export const log = (x: Tensor): Tensor => unaryOp('log', x);
-/** y = √x      dx = dy/(2√x) */
-export const sqrt = (x: Tensor): Tensor => unaryOp('sqrt', x);
-/** y = |x|     dx = dy·sign(x) */
-export const abs = (x: Tensor): Tensor => unaryOp('abs', x);
-/** y = xᵖ      dx = dy·p·xᵖ⁻¹ */
-export const pow = (x: Tensor, p: number): Tensor => unaryOp('pow', x, p);
+export const neg = (x: Tensor): Tensor => unaryOp(NEG, x);
+/** y = eˣ */
+export const exp = (x: Tensor): Tensor => unaryOp(EXP, x);
+/** y = ln x */
+export const log = (x: Tensor): Tensor => unaryOp(LOG, x);
+/** y = √x */
+export const sqrt = (x: Tensor): Tensor => unaryOp(SQRT, x);
+/** y = |x| */
+export const abs = (x: Tensor): Tensor => unaryOp(ABS, x);
+/** y = xᵖ */
+export const pow = (x: Tensor, p: number): Tensor => unaryOp(POW, x, p);
 /** y = s·x (s a number) */
-export const scale = (x: Tensor, s: number): Tensor => unaryOp('scale', x, s);
+export const scale = (x: Tensor, s: number): Tensor => unaryOp(SCALE, x, s);
 
 /**
- * ReLU, the rectified linear unit: y = max(0, x).   dx = dy where x > 0, else 0.
+ * ReLU, the rectified linear unit: y = max(0, x).
  * The non-linearity that lets stacked layers represent more than one linear map.
  */
-export const relu = (x: Tensor): Tensor => unaryOp('relu', x);
+export const relu = (x: Tensor): Tensor => unaryOp(RELU, x);
 
 /**
  * The gradient through a ReLU fused into the layer before it (linear, conv2d with relu: true):
@@ -125,10 +162,10 @@ export const relu = (x: Tensor): Tensor => unaryOp('relu', x);
  */
 export function reluGrad(y: Data, dy: Data, dtype: Tensor['dtype']): Data {
   const dz = backend().empty(y.length, dtype);
-  backend().unaryBackward('relu', y, y, dy, dz, 0);
+  backend().mapBackward(RELU, y, y, dy, dz, 0);
   return dz;
 }
-/** Sigmoid (logistic): y = 1/(1+e⁻ˣ), squashes to (0,1).   dx = dy·y·(1−y) */
-export const sigmoid = (x: Tensor): Tensor => unaryOp('sigmoid', x);
-/** Hyperbolic tangent: squashes to (−1,1).   dx = dy·(1−y²) */
-export const tanh = (x: Tensor): Tensor => unaryOp('tanh', x);
+/** Sigmoid (logistic): squashes to (0,1). */
+export const sigmoid = (x: Tensor): Tensor => unaryOp(SIGMOID, x);
+/** Hyperbolic tangent: squashes to (−1,1). */
+export const tanh = (x: Tensor): Tensor => unaryOp(TANH, x);

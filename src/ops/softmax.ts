@@ -1,4 +1,5 @@
 // Softmax, log-softmax and the fused softmax + cross-entropy loss.
+import type { Data } from '../backends/backend.js';
 import { backend } from '../backends/index.js';
 import { accumulate, result } from '../autograd/engine.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -15,6 +16,26 @@ function alongLastAxis(x: Tensor, axis: number, op: string, f: (x: Tensor) => Te
   return transpose(f(transpose(x, perm)), perm);
 }
 
+/**
+ * The backward of softmax and log-softmax along rows of length cols, given their output y:
+ *   softmax:      dx_j = y_j·(dy_j − Σ_k dy_k·y_k)       (the Jacobian is diag(y) − y·yᵀ)
+ *   log-softmax:  dx_j = dy_j − e^(y_j)·Σ_k dy_k          (e^y is the softmax)
+ * Sums run in float64. A backend may run it as one kernel (Backend.softmaxBackward).
+ */
+export function softmaxBackward(y: Data, dy: Data, rows: number, cols: number, dx: Data, log: boolean): void {
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    let s = 0;
+    if (log) {
+      for (let j = 0; j < cols; j++) s += dy[o + j];
+      for (let j = 0; j < cols; j++) dx[o + j] = dy[o + j] - Math.exp(y[o + j]) * s;
+    } else {
+      for (let j = 0; j < cols; j++) s += dy[o + j] * y[o + j];
+      for (let j = 0; j < cols; j++) dx[o + j] = y[o + j] * (dy[o + j] - s);
+    }
+  }
+}
+
 function softmaxLast(x: Tensor, log: boolean): Tensor {
   const cols = x.shape[x.rank - 1];
   const rows = x.size / cols;
@@ -22,20 +43,21 @@ function softmaxLast(x: Tensor, log: boolean): Tensor {
   backend().softmax(x.data, rows, cols, y, log);
   return result(y, x.shape, log ? 'logSoftmax' : 'softmax', [x], (dy) => {
     const dx = backend().empty(x.size, x.dtype);
-    backend().softmaxBackward(y, dy, rows, cols, dx, log);
+    const b = backend();
+    if (!b.softmaxBackward?.(y, dy, rows, cols, dx, log)) softmaxBackward(y, dy, rows, cols, dx, log);
     accumulate(x, dx, true);
   });
 }
 
 /**
  * Softmax turns scores (logits) into a probability distribution: positive, summing to 1.
- *   y_j = e^(x_j) / Σ_k e^(x_k)        dx = y ⊙ (dy − Σ dy⊙y)
+ *   y_j = e^(x_j) / Σ_k e^(x_k)        (backward: softmaxBackward above)
  */
 export function softmax(x: Tensor, axis = -1): Tensor {
   return alongLastAxis(x, axis, 'softmax', (t) => softmaxLast(t, false));
 }
 
-/** log(softmax(x)), computed stably:  y_j = x_j − log Σ_k e^(x_k).   dx = dy − softmax(x)·Σ dy */
+/** log(softmax(x)), computed stably:  y_j = x_j − log Σ_k e^(x_k).   (backward: softmaxBackward above) */
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
   return alongLastAxis(x, axis, 'logSoftmax', (t) => softmaxLast(t, true));
 }

@@ -5,7 +5,7 @@
 // a single matrix product   y[n] (OC, OH·OW) = w (OC, C·KH·KW) · cols (C·KH·KW, OH·OW).
 import type { Conv2dGeometry, Data, Pool2dGeometry } from '../backend.js';
 import { gemm } from './gemm.js';
-import { unary } from './elementwise.js';
+import { reluInPlace } from './elementwise.js';
 
 /**
  * cols[(c,kh,kw), (oh,ow)] = x[n, c, oh·stride + kh − pad, ow·stride + kw − pad]  (0 outside the image)
@@ -66,7 +66,7 @@ export function conv2d(x: Data, w: Data, b: Data | null, g: Conv2dGeometry, y: D
     const yn = y.subarray(n * OC * P, (n + 1) * OC * P);
     gemm(false, false, OC, P, K, w, cols, 0, yn);
     if (b) for (let oc = 0; oc < OC; oc++) for (let p = 0; p < P; p++) yn[oc * P + p] += b[oc];
-    if (relu) unary('relu', yn, yn, 0);
+    if (relu) reluInPlace(yn);
   }
 }
 

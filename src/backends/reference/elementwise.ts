@@ -1,43 +1,20 @@
 // Reference elementwise kernels: one plain loop each.
-import type { BinaryOp, Data, UnaryOp } from '../backend.js';
+import type { BinaryOp, Data, ScalarFunction } from '../backend.js';
 import { broadcastStrides, sizeOf } from '../../tensor/shape.js';
 
-/** y = f(x) */
-export function unary(op: UnaryOp, x: Data, y: Data, p: number): void {
-  const n = x.length;
-  switch (op) {
-    case 'neg': for (let i = 0; i < n; i++) y[i] = -x[i]; break;
-    case 'exp': for (let i = 0; i < n; i++) y[i] = Math.exp(x[i]); break;
-    case 'log': for (let i = 0; i < n; i++) y[i] = Math.log(x[i]); break;
-    case 'sqrt': for (let i = 0; i < n; i++) y[i] = Math.sqrt(x[i]); break;
-    case 'abs': for (let i = 0; i < n; i++) y[i] = Math.abs(x[i]); break;
-    case 'relu': for (let i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : 0; break;
-    // NOTE: sigmoid as 1/(1+e^-x) overflows e^-x for very negative x, but the result
-    // still rounds to the right limit (1/(1+inf) = 0), so no special case is needed.
-    case 'sigmoid': for (let i = 0; i < n; i++) y[i] = 1 / (1 + Math.exp(-x[i])); break;
-    case 'tanh': for (let i = 0; i < n; i++) y[i] = Math.tanh(x[i]); break;
-    case 'pow': for (let i = 0; i < n; i++) y[i] = Math.pow(x[i], p); break;
-    case 'scale': for (let i = 0; i < n; i++) y[i] = x[i] * p; break;
-    case 'addScalar': for (let i = 0; i < n; i++) y[i] = x[i] + p; break;
-  }
+/** y[i] = f(x[i]). The function and its derivative are math, defined in src/ops/elementwise.ts. */
+export function map(fn: ScalarFunction, x: Data, y: Data, p: number): void {
+  for (let i = 0; i < x.length; i++) y[i] = fn.f(x[i], p);
 }
 
-/** dx = dy · f'(x), using the forward output y where that is cheaper. */
-export function unaryBackward(op: UnaryOp, x: Data, y: Data, dy: Data, dx: Data, p: number): void {
-  const n = x.length;
-  switch (op) {
-    case 'neg': for (let i = 0; i < n; i++) dx[i] = -dy[i]; break; // d(−x) = −1
-    case 'exp': for (let i = 0; i < n; i++) dx[i] = dy[i] * y[i]; break; // d eˣ = eˣ
-    case 'log': for (let i = 0; i < n; i++) dx[i] = dy[i] / x[i]; break; // d ln x = 1/x
-    case 'sqrt': for (let i = 0; i < n; i++) dx[i] = dy[i] / (2 * y[i]); break; // d √x = 1/(2√x)
-    case 'abs': for (let i = 0; i < n; i++) dx[i] = dy[i] * Math.sign(x[i]); break;
-    case 'relu': for (let i = 0; i < n; i++) dx[i] = x[i] > 0 ? dy[i] : 0; break; // 1 where x > 0
-    case 'sigmoid': for (let i = 0; i < n; i++) dx[i] = dy[i] * y[i] * (1 - y[i]); break; // σ(1−σ)
-    case 'tanh': for (let i = 0; i < n; i++) dx[i] = dy[i] * (1 - y[i] * y[i]); break; // 1 − tanh²
-    case 'pow': for (let i = 0; i < n; i++) dx[i] = dy[i] * p * Math.pow(x[i], p - 1); break; // p·x^(p−1)
-    case 'scale': for (let i = 0; i < n; i++) dx[i] = dy[i] * p; break;
-    case 'addScalar': for (let i = 0; i < n; i++) dx[i] = dy[i]; break;
-  }
+/** dx[i] = dy[i] · f'(x[i]), the chain rule one element at a time (y = f(x) from the forward). */
+export function mapBackward(fn: ScalarFunction, x: Data, y: Data, dy: Data, dx: Data, p: number): void {
+  for (let i = 0; i < x.length; i++) dx[i] = dy[i] * fn.df(x[i], y[i], p);
+}
+
+/** y = max(0, y) in place: the ReLU a layer applies to its own output when the two are fused. */
+export function reluInPlace(y: Data): void {
+  for (let i = 0; i < y.length; i++) if (!(y[i] > 0)) y[i] = 0;
 }
 
 function apply(op: BinaryOp, a: number, b: number): number {

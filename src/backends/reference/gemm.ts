@@ -1,6 +1,6 @@
 // Reference matrix multiply and the two small helpers every dense layer needs.
 import type { Data, Epilogue } from '../backend.js';
-import { unary } from './elementwise.js';
+import { reluInPlace } from './elementwise.js';
 
 /**
  * C = op(A)·op(B) + beta·C     op(A):(M,K) op(B):(K,N) C:(M,N)
@@ -27,7 +27,7 @@ export function gemm(transA: boolean, transB: boolean, M: number, N: number, K: 
   if (epilogue.bias) addRowVector(c, epilogue.bias, M, N);
   if (epilogue.relu) {
     const out = c.subarray(0, M * N);
-    unary('relu', out, out, 0);
+    reluInPlace(out);
   }
 }
 

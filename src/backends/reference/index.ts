@@ -1,12 +1,11 @@
 // The reference backend: plain TypeScript loops, complete and readable. It is the
 // specification every faster backend is tested against.
 import type { Backend } from '../backend.js';
-import { axpy, binary, dropoutMask, unary, unaryBackward } from './elementwise.js';
+import { axpy, binary, dropoutMask, map, mapBackward } from './elementwise.js';
 import { copyBox, permute, reduce } from './reduce.js';
 import { addRowVector, gemm, sumRows } from './gemm.js';
 import { avgPool2d, avgPool2dBackward, conv2d, conv2dBackwardFilter, conv2dBackwardInput, maxPool2d, maxPool2dBackward } from './conv.js';
-import { softmax, softmaxBackward, softmaxCrossEntropy } from './softmax.js';
-import { adamStep, sgdStep } from './optim.js';
+import { softmax, softmaxCrossEntropy } from './softmax.js';
 
 export const referenceBackend: Backend = {
   name: 'reference',
@@ -18,12 +17,12 @@ export const referenceBackend: Backend = {
   scope: (fn) => fn(),
   keep: () => {},
   dispose: () => {},
-  unary, unaryBackward, binary, axpy,
+  map, mapBackward, binary, axpy,
   reduce, permute, copyBox,
   gemm, addRowVector, sumRows,
   conv2d, conv2dBackwardInput, conv2dBackwardFilter,
   maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward,
-  softmax, softmaxBackward, softmaxCrossEntropy,
+  softmax, softmaxCrossEntropy,
   dropoutMask,
-  sgdStep, adamStep,
+  // No fast paths: the ops and optimizers run their definitions (softmaxBackward, sgdUpdate, adamUpdate).
 };

@@ -23,26 +23,8 @@ export function softmax(x: Data, rows: number, cols: number, y: Data, log: boole
 }
 
 /**
- * softmax:     dx = y ⊙ (dy − Σ_j dy_j·y_j)
- * log-softmax: dx = dy − e^y · Σ_j dy_j       (e^y is the softmax)
- */
-export function softmaxBackward(y: Data, dy: Data, rows: number, cols: number, dx: Data, log: boolean): void {
-  for (let r = 0; r < rows; r++) {
-    const o = r * cols;
-    let s = 0;
-    if (log) {
-      for (let j = 0; j < cols; j++) s += dy[o + j];
-      for (let j = 0; j < cols; j++) dx[o + j] = dy[o + j] - Math.exp(y[o + j]) * s;
-    } else {
-      for (let j = 0; j < cols; j++) s += dy[o + j] * y[o + j];
-      for (let j = 0; j < cols; j++) dx[o + j] = y[o + j] * (dy[o + j] - s);
-    }
-  }
-}
-
-/**
  * loss = (1/rows) Σ_r −log softmax(logits[r])[labels[r]],  and probs = softmax(logits).
- * The backward (in the op) is the famous simple one: dlogits = (probs − onehot(labels)) / rows.
+ * The backward (in src/ops/softmax.ts) is the famous simple one: dlogits = (probs − onehot(labels)) / rows.
  */
 export function softmaxCrossEntropy(logits: Data, labels: Int32Array, rows: number, cols: number, probs: Data): number {
   let total = 0;

@@ -8,7 +8,7 @@
 // loop runs each step in one — and (2) otherwise when the garbage collector finds the view unused.
 // Arrays from elsewhere (a plain Float32Array, or float64 for gradient checks) still work: they
 // are copied in and out, or handled by the reference kernels.
-import type { AdamHyper, Backend, BinaryOp, Conv2dGeometry, Data, Epilogue, Pool2dGeometry, ReduceOp, UnaryOp } from '../backend.js';
+import type { AdamHyper, Backend, BinaryOp, Conv2dGeometry, Data, Epilogue, Pool2dGeometry, ReduceOp, ScalarFunction } from '../backend.js';
 import { referenceBackend as ref } from '../reference/index.js';
 import * as bins from './generated/kernels.js';
 import { CONTROL_BYTES, ThreadPool, type KernelExports, type SpawnThread } from './pool.js';
@@ -276,19 +276,21 @@ export class WasmBackend implements Backend {
 
   // ---- kernels ----
 
-  unary(op: UnaryOp, x: Data, y: Data, p: number): void {
-    if (!(x instanceof Float32Array && y instanceof Float32Array) || (op !== 'relu' && op !== 'scale')) return ref.unary(op, x, y, p);
+  /** relu and scale run as SIMD kernels (fast paths of RELU.f and SCALE.f in src/ops/elementwise.ts); others loop fn.f. */
+  map(fn: ScalarFunction, x: Data, y: Data, p: number): void {
+    if (!(x instanceof Float32Array && y instanceof Float32Array) || (fn.name !== 'relu' && fn.name !== 'scale')) return ref.map(fn, x, y, p);
     const after: Array<() => void> = [];
     const px = this.ptr(x, after), py = this.ptr(y, after, true);
     const nt = this.nt(x.length, SMALL_ELEMENTS);
-    if (op === 'relu') this.runOn(nt, 'relu', [px, py, x.length]);
+    if (fn.name === 'relu') this.runOn(nt, 'relu', [px, py, x.length]);
     else this.runOn(nt, 'scale', [px, p, py, x.length]);
     this.finish(after);
   }
 
-  unaryBackward(op: UnaryOp, x: Data, y: Data, dy: Data, dx: Data, p: number): void {
-    if (op !== 'relu' || !(x instanceof Float32Array && dy instanceof Float32Array && dx instanceof Float32Array)) {
-      return ref.unaryBackward(op, x, y, dy, dx, p);
+  /** relu's backward runs as a SIMD kernel (a fast path of dy·RELU.df); others loop fn.df. */
+  mapBackward(fn: ScalarFunction, x: Data, y: Data, dy: Data, dx: Data, p: number): void {
+    if (fn.name !== 'relu' || !(x instanceof Float32Array && dy instanceof Float32Array && dx instanceof Float32Array)) {
+      return ref.mapBackward(fn, x, y, dy, dx, p);
     }
     const after: Array<() => void> = [];
     const px = this.ptr(x, after), pdy = this.ptr(dy, after), pdx = this.ptr(dx, after, true);
@@ -483,14 +485,13 @@ export class WasmBackend implements Backend {
     this.finish(after);
   }
 
-  softmaxBackward(y: Data, dy: Data, rows: number, cols: number, dx: Data, log: boolean): void {
-    if (!(y instanceof Float32Array && dy instanceof Float32Array && dx instanceof Float32Array)) {
-      return ref.softmaxBackward(y, dy, rows, cols, dx, log);
-    }
+  softmaxBackward(y: Data, dy: Data, rows: number, cols: number, dx: Data, log: boolean): boolean {
+    if (!(y instanceof Float32Array && dy instanceof Float32Array && dx instanceof Float32Array)) return false;
     const after: Array<() => void> = [];
     const py = this.ptr(y, after), pdy = this.ptr(dy, after), pdx = this.ptr(dx, after, true);
     this.k.softmaxBackward(py, pdy, rows, cols, pdx, log ? 1 : 0);
     this.finish(after);
+    return true;
   }
 
   softmaxCrossEntropy(logits: Data, labels: Int32Array, rows: number, cols: number, probs: Data): number {
@@ -513,26 +514,24 @@ export class WasmBackend implements Backend {
     this.finish(after);
   }
 
-  sgdStep(p: Data, g: Data, v: Data | null, lr: number, momentum: number, weightDecay: number): void {
-    if (!(p instanceof Float32Array && g instanceof Float32Array && (v === null || v instanceof Float32Array))) {
-      return ref.sgdStep(p, g, v, lr, momentum, weightDecay);
-    }
+  sgdStep(p: Data, g: Data, v: Data | null, lr: number, momentum: number, weightDecay: number): boolean {
+    if (!(p instanceof Float32Array && g instanceof Float32Array && (v === null || v instanceof Float32Array))) return false;
     const after: Array<() => void> = [];
     const pp = this.ptr(p, after, true), pg = this.ptr(g, after), pv = v ? this.ptr(v, after, true) : 0;
     this.runOn(this.nt(p.length, SMALL_ELEMENTS), 'sgdStep', [pp, pg, pv, p.length, lr, momentum, weightDecay]);
     this.finish(after);
+    return true;
   }
 
-  adamStep(p: Data, g: Data, m: Data, v: Data, h: AdamHyper): void {
-    if (!(p instanceof Float32Array && g instanceof Float32Array && m instanceof Float32Array && v instanceof Float32Array)) {
-      return ref.adamStep(p, g, m, v, h);
-    }
+  adamStep(p: Data, g: Data, m: Data, v: Data, h: AdamHyper): boolean {
+    if (!(p instanceof Float32Array && g instanceof Float32Array && m instanceof Float32Array && v instanceof Float32Array)) return false;
     const after: Array<() => void> = [];
     const pp = this.ptr(p, after, true), pg = this.ptr(g, after), pm = this.ptr(m, after, true), pv = this.ptr(v, after, true);
     const c1 = 1 - Math.pow(h.beta1, h.step);
     const c2 = 1 - Math.pow(h.beta2, h.step);
     this.runOn(this.nt(p.length, SMALL_ELEMENTS), 'adamStep', [pp, pg, pm, pv, p.length, h.lr, h.beta1, h.beta2, h.eps, h.weightDecay, c1, c2]);
     this.finish(after);
+    return true;
   }
 
   private runOn(nt: number, kernel: string, args: number[]): void {

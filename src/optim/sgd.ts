@@ -1,0 +1,64 @@
+// Stochastic gradient descent, with momentum and weight decay.
+import type { Data } from '../backends/backend.js';
+import { backend } from '../backends/index.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { Optimizer } from './optimizer.js';
+
+/**
+ * The SGD update of every weight, in place (the definition; Backend.sgdStep is a fast path of it):
+ *   g′ = g + wd·p                      (L2 weight decay, added to the gradient)
+ *   with momentum:  v ← μ·v + g′,  p ← p − lr·v
+ *   without (v null):              p ← p − lr·g′
+ * This is PyTorch's form (dampening 0, no Nesterov).
+ */
+export function sgdUpdate(p: Data, g: Data, v: Data | null, lr: number, momentum: number, weightDecay: number): void {
+  for (let i = 0; i < p.length; i++) {
+    const grad = g[i] + weightDecay * p[i];
+    if (v) {
+      v[i] = momentum * v[i] + grad;
+      p[i] -= lr * v[i];
+    } else {
+      p[i] -= lr * grad;
+    }
+  }
+}
+
+export interface SGDOptions {
+  lr: number;
+  /** 0 = plain gradient descent; 0.9 is the usual momentum. */
+  momentum?: number;
+  weightDecay?: number;
+}
+
+/**
+ * Stochastic gradient descent: w ← w − lr·∂L/∂w, on the gradient of one mini-batch.
+ * With momentum, the step follows a running sum of gradients: v ← μ·v + g, w ← w − lr·v,
+ * which damps zig-zags across a narrow valley and speeds travel along it.
+ * @example const opt = new SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
+ */
+export class SGD extends Optimizer {
+  readonly momentum: number;
+  readonly weightDecay: number;
+  private readonly velocity = new Map<Tensor, Data>();
+
+  constructor(params: Tensor[], o: SGDOptions) {
+    super(params, o.lr);
+    this.momentum = o.momentum ?? 0;
+    this.weightDecay = o.weightDecay ?? 0;
+  }
+
+  step(): void {
+    for (const p of this.params) {
+      if (!p.grad) continue;
+      let v: Data | null = null;
+      if (this.momentum > 0) {
+        v = this.velocity.get(p) ?? this.state(p.size, p.dtype);
+        this.velocity.set(p, v);
+      }
+      const b = backend();
+      if (!b.sgdStep?.(p.data, p.grad.data, v, this.lr, this.momentum, this.weightDecay)) {
+        sgdUpdate(p.data, p.grad.data, v, this.lr, this.momentum, this.weightDecay);
+      }
+    }
+  }
+}
