@@ -99,6 +99,7 @@ export function runBackward(root: Tensor, grad?: Tensor): void {
   if (!root.requiresGrad) {
     throw new Error('backward: this tensor does not require grad (no parameter or input with requiresGrad was used to compute it, or it was computed under noGrad)');
   }
+  if (root.data.length === 0) throw new Error('backward: empty tensor'); // reading data also checks it was not reclaimed
   let seed: Data;
   if (grad) {
     if (!shapeEquals(grad.shape, root.shape)) {
@@ -115,6 +116,7 @@ export function runBackward(root: Tensor, grad?: Tensor): void {
   const order = topologicalOrder(root);
   const outer = pending;
   pending = new Map();
+  const b = backend();
   try {
     accumulate(root, seed, true);
     for (let i = order.length - 1; i >= 0; i--) {
@@ -127,6 +129,9 @@ export function runBackward(root: Tensor, grad?: Tensor): void {
   } finally {
     pending = outer;
   }
+  // The end of a training step: the tensors of the step before this one are no longer needed
+  // (outside scope(), the wasm backend frees them now; see Backend.stepBoundary).
+  if (!outer) b.stepBoundary();
 }
 
 /** Nodes reachable from root, each after all of its parents (iterative DFS: deep graphs do not overflow the stack). */

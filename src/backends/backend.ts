@@ -7,6 +7,9 @@
 
 export type Data = Float32Array | Float64Array;
 
+/** Who frees an array allocated outside any scope: the step rule ('step') or the garbage collector ('user'). */
+export type Lifetime = 'step' | 'user';
+
 /**
  * A function of one number and its derivative, defined once in src/ops/elementwise.ts (the math);
  * a backend only loops it over arrays. `p` is a constant of the function: the exponent of pow, the
@@ -63,24 +66,36 @@ export interface Backend {
   /** How many threads the backend computes with (1 for the reference backend). */
   readonly threads: number;
 
-  /** A zero-filled array of n elements. */
-  alloc(n: number, dtype: 'float32' | 'float64'): Data;
+  /**
+   * A zero-filled array of n elements. Inside scope(fn) it lives until fn returns. Outside any scope,
+   * `lifetime` says who frees it: 'step' (an op's result, the default) lives until two step
+   * boundaries have passed; 'user' (a tensor the user made: tensor(), zeros(), parameters) until the
+   * garbage collector finds it unused. (Backends whose memory the GC manages ignore all this.)
+   */
+  alloc(n: number, dtype: 'float32' | 'float64', lifetime?: Lifetime): Data;
   /**
    * An array of n elements whose contents are undefined: for outputs a kernel overwrites
-   * entirely, where zeroing first would be wasted work.
+   * entirely, where zeroing first would be wasted work. Lifetimes as for alloc.
    */
-  empty(n: number, dtype: 'float32' | 'float64'): Data;
-  /** An array of n indices (max-pooling's argmax). */
+  empty(n: number, dtype: 'float32' | 'float64', lifetime?: Lifetime): Data;
+  /** An array of n indices (max-pooling's argmax), with an op result's lifetime. */
   allocInt32(n: number): Int32Array;
   /**
    * Run fn; memory the backend allocated inside it and that was not kept is released at the end.
-   * The training loop runs each step in one. (A no-op for backends whose memory the GC manages.)
+   * The library's training loops run each step in one.
    */
   scope<T>(fn: () => T): T;
-  /** Exempt an allocation from the enclosing scope's release (parameters' gradients, optimizer state). */
+  /**
+   * A step boundary: the end of backward(), or a DataLoader moving on to its next batch. Outside
+   * any scope, op results made before the previous boundary are released.
+   */
+  stepBoundary(): void;
+  /** Exempt an allocation from automatic release (scope or step): parameters' gradients, optimizer state. */
   keep(d: Data | Int32Array): void;
   /** Release an allocation now; it must not be used again. */
   dispose(d: Data | Int32Array): void;
+  /** Whether d's memory has been released (reading it would read another tensor's numbers). */
+  isReleased(d: Data | Int32Array): boolean;
 
   // ---- elementwise ----
   /** y[i] = fn.f(x[i], p) */

@@ -1,6 +1,7 @@
 // Image classification data kept as bytes, converted to float tensors one batch at a time.
 import { Tensor } from '../tensor/tensor.js';
 import { backend } from '../backends/index.js';
+import type { Lifetime } from '../backends/backend.js';
 import { defaultRandom, type Random } from '../tensor/random.js';
 import { parseIdx } from './idx.js';
 
@@ -47,11 +48,14 @@ export class ImageDataset {
     return m + 1;
   }
 
-  /** Examples `indices` as a float tensor (B,1,H,W) with pixels scaled to [0,1], and their labels. */
-  batch(indices: ArrayLike<number>): { x: Tensor; y: Int32Array } {
+  /**
+   * Examples `indices` as a float tensor (B,1,H,W) with pixels scaled to [0,1], and their labels.
+   * The tensor is yours to keep (lifetime 'user'); a DataLoader's batches instead follow the step rule.
+   */
+  batch(indices: ArrayLike<number>, lifetime: Lifetime = 'user'): { x: Tensor; y: Int32Array } {
     const B = indices.length;
     const px = this.height * this.width;
-    const x = backend().empty(B * px, 'float32'); // every pixel is written below
+    const x = backend().empty(B * px, 'float32', lifetime); // every pixel is written below
     const y = new Int32Array(B);
     for (let b = 0; b < B; b++) {
       const src = indices[b] * px;
@@ -100,7 +104,16 @@ export class DataLoader {
     }
   }
 
+  /**
+   * The batches of one pass, as PyTorch's loop reads them: `for (const { x, y } of loader)`.
+   * Moving on to the next batch ends a training step: outside scope(), the tensors of the step
+   * before the one just finished are freed (Backend.stepBoundary), so a loop written by hand
+   * needs no memory management of its own.
+   */
   *[Symbol.iterator](): Generator<{ x: Tensor; y: Int32Array }> {
-    for (const indices of this.indexBatches()) yield this.dataset.batch(indices);
+    for (const indices of this.indexBatches()) {
+      backend().stepBoundary();
+      yield this.dataset.batch(indices, 'step');
+    }
   }
 }

@@ -14,7 +14,7 @@ import { crossEntropy } from '../losses/index.js';
 function to64(m: Module): void {
   for (const p of m.parameters()) {
     const d = Float64Array.from(p.data);
-    (p as { data: Float64Array }).data = d;
+    (p as unknown as { values: Float64Array }).values = d; // Tensor's storage field (behind the data getter)
   }
 }
 

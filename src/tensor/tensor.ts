@@ -13,9 +13,13 @@ import * as sm from '../ops/softmax.js';
 
 export type DType = 'float32' | 'float64';
 
+/** What reading a reclaimed tensor says: why, and how to keep what you need. */
+export const RECLAIMED_MESSAGE = 'its memory was reclaimed. Outside scope(), zerograd frees the results of a training step once ' +
+  'the next step\'s backward() has run or the DataLoader has moved on to the next batch. Read what you need before then ' +
+  '(loss.item(), t.toArray()), or keep a copy: t.clone().';
+
 export class Tensor {
-  /** Flat row-major values. */
-  readonly data: Data;
+  private readonly values: Data;
   readonly shape: readonly number[];
   /** Whether gradients flow to this tensor (true for parameters and for results computed from them). */
   requiresGrad: boolean;
@@ -28,9 +32,19 @@ export class Tensor {
     if (data.length !== sizeOf(shape)) {
       throw new Error(`Tensor: ${data.length} values do not fill shape ${formatShape(shape)} (${sizeOf(shape)} elements)`);
     }
-    this.data = data;
+    this.values = data;
     this.shape = shape.slice();
     this.requiresGrad = requiresGrad;
+  }
+
+  /**
+   * Flat row-major values. On the wasm backend they live inside WebAssembly memory, and an op's
+   * result made outside scope() is freed once the next training step's backward() has run (see
+   * "Memory" in the README); reading it after that throws instead of returning other numbers.
+   */
+  get data(): Data {
+    if (backend().isReleased(this.values)) throw new Error(`Tensor${formatShape(this.shape)}: ${RECLAIMED_MESSAGE}`);
+    return this.values;
   }
 
   get dtype(): DType {
@@ -60,9 +74,11 @@ export class Tensor {
     return new Tensor(this.data, this.shape, false);
   }
 
-  /** A copy with its own storage. */
+  /** A copy with its own storage, yours to keep: it lives until the garbage collector finds it unused. */
   clone(): Tensor {
-    return new Tensor(this.data.slice(), this.shape, false);
+    const copy = backend().empty(this.size, this.dtype, 'user');
+    copy.set(this.data);
+    return new Tensor(copy, this.shape, false);
   }
 
   /** Mark this tensor as needing a gradient (in place); returns it for chaining. */
@@ -155,7 +171,7 @@ export function tensor(values: Nested | ArrayLike<number>, shape?: number[], opt
   }
   const finalShape = shape ?? inferred;
   checkShape(finalShape, 'tensor');
-  const data = backend().alloc(flat.length, dtype);
+  const data = backend().alloc(flat.length, dtype, 'user');
   for (let i = 0; i < flat.length; i++) data[i] = flat[i];
   return new Tensor(data, finalShape, options.requiresGrad ?? false);
 }
@@ -163,7 +179,7 @@ export function tensor(values: Nested | ArrayLike<number>, shape?: number[], opt
 /** A tensor of zeros. */
 export function zeros(shape: number[], options: TensorOptions = {}): Tensor {
   checkShape(shape, 'zeros');
-  return new Tensor(backend().alloc(sizeOf(shape), options.dtype ?? 'float32'), shape, options.requiresGrad ?? false);
+  return new Tensor(backend().alloc(sizeOf(shape), options.dtype ?? 'float32', 'user'), shape, options.requiresGrad ?? false);
 }
 
 /** A tensor filled with one value. */

@@ -13,10 +13,12 @@ export const referenceBackend: Backend = {
   alloc: (n, dtype) => (dtype === 'float64' ? new Float64Array(n) : new Float32Array(n)),
   empty: (n, dtype) => (dtype === 'float64' ? new Float64Array(n) : new Float32Array(n)),
   allocInt32: (n) => new Int32Array(n),
-  // Plain typed arrays: the garbage collector frees them, so scopes have nothing to do.
+  // Plain typed arrays: the garbage collector frees them, so scopes and steps have nothing to do.
   scope: (fn) => fn(),
+  stepBoundary: () => {},
   keep: () => {},
   dispose: () => {},
+  isReleased: () => false,
   map, mapBackward, binary, axpy,
   reduce, permute, copyBox,
   gemm, addRowVector, sumRows,

@@ -28,15 +28,16 @@ export interface WorkerInit {
   control: number;
   tid: number;
   threads: number;
-  kernels: string[];
+  kernels: readonly string[];
 }
 
-export type KernelExports = Record<string, (...args: number[]) => unknown>;
+/** The module's exported functions, called by name (their types are in ./kernels.ts). */
+type Exported = Record<string, (...args: number[]) => unknown>;
 
 /** The body of a worker thread: wait for a job, run this thread's share, report, repeat. */
 export function workerLoop(init: WorkerInit): void {
   const instance = new WebAssembly.Instance(init.module, { env: { memory: init.memory, abort: () => { throw new Error('wasm abort'); } } });
-  const exports = instance.exports as unknown as KernelExports;
+  const exports = instance.exports as unknown as Exported;
   const ctl = new Int32Array(init.memory.buffer, init.control, ARGS_OFFSET / 4);
   const args = new Float64Array(init.memory.buffer, init.control + ARGS_OFFSET, MAX_ARGS);
   const fns = init.kernels.map((k) => exports[k]);
@@ -73,8 +74,8 @@ export class ThreadPool {
   private readonly handles: Array<{ terminate(): void }> = [];
   private started = false;
 
-  constructor(readonly threads: number, private readonly exports: KernelExports, memory: WebAssembly.Memory,
-              control: number, module: WebAssembly.Module, kernels: string[], spawn: SpawnThread) {
+  constructor(readonly threads: number, private readonly exports: Exported, memory: WebAssembly.Memory,
+              control: number, module: WebAssembly.Module, kernels: readonly string[], spawn: SpawnThread) {
     this.ctl = new Int32Array(memory.buffer, control, ARGS_OFFSET / 4);
     this.args = new Float64Array(memory.buffer, control + ARGS_OFFSET, MAX_ARGS);
     this.kernelIndex = new Map(kernels.map((k, i) => [k, i]));

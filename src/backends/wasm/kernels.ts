@@ -1,0 +1,154 @@
+// The WebAssembly kernels' signatures, and the one typed path by which the backend calls them.
+// Browser-safe.
+//
+// Kernels take byte offsets into the shared memory (`Ptr`) and plain numbers. The backend passes
+// arrays instead of offsets: `KernelCall` turns each into its offset — copying an array that lives
+// outside the memory in, and for outputs (`out(y)`) back out afterwards — runs the kernel on the
+// threads it is given, and gives every temporary block back.
+import type { WasmHeap } from './memory.js';
+import type { ThreadPool } from './pool.js';
+
+/** A byte offset into the WebAssembly memory. */
+export type Ptr = number & { readonly __ptr: unique symbol };
+/** The last two arguments of a threaded kernel: this thread's index and the number of threads. */
+type Threads = [tid: number, nt: number];
+/** A convolution's sizes, as the conv kernels take them (letters from the glossary). */
+export type ConvSizes = [N: number, C: number, H: number, W: number, OC: number, KH: number, KW: number, OH: number, OW: number,
+  stride: number, padding: number];
+/** A pooling's sizes: planes = N·C, each H×W, windows KH×KW moved by stride, giving OH×OW. */
+export type PoolSizes = [planes: number, H: number, W: number, KH: number, KW: number, OH: number, OW: number, stride: number];
+
+/** Kernels that split their work over threads (each call runs on every thread, each taking its share). */
+export interface ThreadedKernels {
+  gemm(transA: number, transB: number, M: number, N: number, K: number, a: Ptr, b: Ptr, beta: number, c: Ptr,
+       bias: Ptr, perRow: number, relu: number, scratch: Ptr, ...t: Threads): void;
+  gemmNT(M: number, N: number, K: number, a: Ptr, b: Ptr, beta: number, c: Ptr, bias: Ptr, relu: number, ...t: Threads): void;
+  conv2d(...a: [x: Ptr, w: Ptr, b: Ptr, relu: number, ...g: ConvSizes, y: Ptr, scratch: Ptr, scratchPerThread: number, ...t: Threads]): void;
+  conv2dBackwardInput(...a: [dy: Ptr, w: Ptr, ...g: ConvSizes, dx: Ptr, scratch: Ptr, scratchPerThread: number, ...t: Threads]): void;
+  conv2dBackwardFilter(...a: [x: Ptr, dy: Ptr, ...g: ConvSizes, dwParts: Ptr, dbParts: Ptr, parts: number,
+                              scratch: Ptr, scratchPerThread: number, ...t: Threads]): void;
+  sumParts(parts: Ptr, count: number, n: number, out: Ptr, ...t: Threads): void;
+  maxPool2d(...a: [x: Ptr, ...g: PoolSizes, y: Ptr, argmax: Ptr, ...t: Threads]): void;
+  maxPool2dBackward(dy: Ptr, argmax: Ptr, planes: number, inPlane: number, outPlane: number, dx: Ptr, ...t: Threads): void;
+  avgPool2d(...a: [x: Ptr, ...g: PoolSizes, y: Ptr, ...t: Threads]): void;
+  avgPool2dBackward(...a: [dy: Ptr, ...g: PoolSizes, dx: Ptr, ...t: Threads]): void;
+  binary(op: number, a: Ptr, b: Ptr, bScalar: number, out: Ptr, n: number, ...t: Threads): void;
+  relu(x: Ptr, y: Ptr, n: number, ...t: Threads): void;
+  reluBackward(x: Ptr, dy: Ptr, dx: Ptr, n: number, ...t: Threads): void;
+  scale(x: Ptr, s: number, y: Ptr, n: number, ...t: Threads): void;
+  axpy(alpha: number, x: Ptr, y: Ptr, n: number, ...t: Threads): void;
+  addRowVector(y: Ptr, b: Ptr, rows: number, cols: number, ...t: Threads): void;
+  sumRows(dy: Ptr, rows: number, cols: number, out: Ptr, accumulate: number, ...t: Threads): void;
+  sgdStep(p: Ptr, g: Ptr, v: Ptr, n: number, lr: number, momentum: number, weightDecay: number, ...t: Threads): void;
+  adamStep(p: Ptr, g: Ptr, m: Ptr, v: Ptr, n: number, lr: number, beta1: number, beta2: number, eps: number, weightDecay: number,
+           c1: number, c2: number, ...t: Threads): void;
+}
+
+/** Kernels that run on the calling thread alone. */
+export interface SingleKernels {
+  softmax(x: Ptr, rows: number, cols: number, y: Ptr, log: number): void;
+  softmaxBackward(y: Ptr, dy: Ptr, rows: number, cols: number, dx: Ptr, log: number): void;
+  softmaxCrossEntropy(logits: Ptr, labels: Ptr, rows: number, cols: number, probs: Ptr): number;
+  reduce(isMax: number, x: Ptr, outer: number, R: number, inner: number, out: Ptr, argmax: Ptr): void;
+  dropoutMask(out: Ptr, n: number, threshold: number, keep: number, seed: number): void;
+  zero(p: Ptr, bytes: number): void;
+}
+
+/** Sizes and constants the kernels report, so they are defined once (in the AssemblyScript). */
+export interface KernelInfo {
+  heapBase(): number;
+  /** Bytes of zeroed counters at the start of a threaded kernel's scratch. */
+  syncBytes(): number;
+  gemmScratchBytes(): number;
+  gemmSharedScratchBytes(nt: number): number;
+  convScratchBytes(C: number, KH: number, KW: number, OH: number, OW: number): number;
+}
+
+export type KernelExports = ThreadedKernels & SingleKernels & KernelInfo;
+
+/** The names of the threaded kernels, in the order workers index them. */
+export const THREADED_KERNELS: ReadonlyArray<keyof ThreadedKernels> = ['gemm', 'gemmNT', 'conv2d', 'conv2dBackwardInput',
+  'conv2dBackwardFilter', 'sumParts', 'maxPool2d', 'maxPool2dBackward', 'avgPool2d', 'avgPool2dBackward', 'binary', 'relu',
+  'reluBackward', 'scale', 'axpy', 'addRowVector', 'sumRows', 'sgdStep', 'adamStep'];
+
+type View = Float32Array | Int32Array;
+
+/** An output argument: if the array lives outside the memory, the kernel's result is copied back into it. */
+export class Out {
+  constructor(readonly array: View) {}
+}
+export const out = (array: View): Out => new Out(array);
+
+/** Scratch memory for one call; its first `zeroed` bytes are set to 0 (a threaded kernel's counters). */
+export class Scratch {
+  constructor(readonly bytes: number, readonly zeroed = 0) {}
+}
+export const scratch = (bytes: number, zeroed = 0): Scratch => new Scratch(bytes, zeroed);
+
+/** What the backend passes for each kernel parameter: an array (or null for "none") for an offset, a number otherwise. */
+type Arg<P> = P extends Ptr ? View | Out | Scratch | null : number;
+type Args<P extends unknown[]> = { [I in keyof P]: Arg<P[I]> };
+type WithoutThreads<P> = P extends [...infer A, number, number] ? A : never;
+export type ThreadedArgs<K extends keyof ThreadedKernels> = Args<WithoutThreads<Parameters<ThreadedKernels[K]>>>;
+export type SingleArgs<K extends keyof SingleKernels> = Args<Parameters<SingleKernels[K]>>;
+
+/**
+ * One kernel call: offsets for its array arguments, then the kernel on the threads it is given,
+ * then the copies back and the temporaries given back (`finish`).
+ */
+export class KernelCall {
+  private readonly after: Array<() => void> = [];
+
+  constructor(private readonly heap: WasmHeap, private readonly k: KernelExports, private readonly pool: ThreadPool,
+              private readonly owns: (a: View) => boolean) {}
+
+  /** Run a threaded kernel on nt threads of the pool (1: on the calling thread alone). */
+  threaded<K extends keyof ThreadedKernels>(kernel: K, nt: number, args: ThreadedArgs<K>): void {
+    const a = this.marshal(args as ReadonlyArray<Arg<Ptr> | number>);
+    if (nt <= 1) (this.k[kernel] as (...a: number[]) => void)(...a, 0, 1);
+    else this.pool.run(kernel, a);
+  }
+
+  /** Run a kernel that works on the calling thread alone; returns what it returns. */
+  single<K extends keyof SingleKernels>(kernel: K, args: SingleArgs<K>): ReturnType<SingleKernels[K]> {
+    const a = this.marshal(args as ReadonlyArray<Arg<Ptr> | number>);
+    return (this.k[kernel] as (...a: number[]) => ReturnType<SingleKernels[K]>)(...a);
+  }
+
+  finish(): void {
+    for (const f of this.after) f();
+  }
+
+  private marshal(list: ReadonlyArray<Arg<Ptr> | number>): number[] {
+    return list.map((a) => (typeof a === 'number' ? a : this.offset(a)));
+  }
+
+  /** The byte offset of an array argument (copied in if it lives elsewhere; an Out is copied back at the end). */
+  private offset(a: View | Out | Scratch | null): number {
+    if (a === null) return 0;
+    if (a instanceof Scratch) {
+      const p = this.heap.temporary(a.bytes);
+      if (a.zeroed > 0) new Int32Array(this.heap.memory.buffer, p, a.zeroed / 4).fill(0);
+      this.after.push(() => this.heap.give(p));
+      return p;
+    }
+    const output = a instanceof Out;
+    const array = output ? a.array : a;
+    if (this.owns(array)) {
+      if (this.heap.isReleased(array)) throw new Error(RECLAIMED);
+      return array.byteOffset;
+    }
+    const p = this.heap.temporary(array.length * 4);
+    const copy = array instanceof Int32Array ? new Int32Array(this.heap.memory.buffer, p, array.length)
+      : new Float32Array(this.heap.memory.buffer, p, array.length);
+    copy.set(array);
+    this.after.push(() => {
+      if (output) array.set(copy);
+      this.heap.give(p);
+    });
+    return p;
+  }
+}
+
+export const RECLAIMED = 'wasm backend: a kernel was given an array whose memory was already released (a tensor read after ' +
+  'its scope ended, or after the step rule reclaimed it: see Tensor.data)';

@@ -1,0 +1,229 @@
+// The wasm backend's memory: a heap of tensors inside one WebAssembly memory, and the rules that
+// give each allocation back. Browser-safe.
+//
+// The garbage collector cannot see inside a WebAssembly memory, and its finalizers never run
+// inside a synchronous loop (a training loop written by hand is one), so the heap decides itself
+// when an array is no longer needed. Every allocation has one of four lifetimes:
+//
+//   scoped     allocated inside scope(fn): released when fn returns (the library's own loops).
+//   step       an op's result outside any scope: released once two step boundaries have passed
+//              since it was made. A boundary is the end of backward() or a DataLoader moving on
+//              to its next batch, so a step's tensors can still be read after its backward and
+//              optimizer step, and are gone once the next step's backward has run — the rule
+//              PyTorch users know ("backward frees the graph").
+//   user       a tensor the user made (tensor(), zeros(), a parameter) outside any scope: the
+//              garbage collector's (a FinalizationRegistry gives the memory back).
+//   kept       taken out of its scope or step by keep(): a leaf's gradient, optimizer state.
+//
+// A released array is remembered, so reading a reclaimed tensor fails with a message that says
+// how to keep it instead of returning another tensor's numbers.
+
+const PAGE = 65536;
+/** Every block starts on a 64-byte boundary (a cache line; SIMD loads never straddle one). */
+export const ALIGN = 64;
+/** 4 GiB: a 32-bit WebAssembly memory cannot be larger. */
+const MAX_PAGES = 65536;
+
+export type { Lifetime } from '../backend.js';
+import type { Lifetime } from '../backend.js';
+
+type View = Float32Array | Int32Array;
+
+/** One allocation: its place, its size class, and a serial number (a place is reused; a serial never). */
+interface Block {
+  ptr: number;
+  bytes: number;
+  serial: number;
+  /**
+   * The array handed out, while a scope or the step lists track it: held strongly in a scope (it
+   * ends soon), weakly in a step list (a page that never reaches a boundary must not pin it).
+   */
+  view: View | WeakRef<View> | null;
+}
+
+function viewOf(b: Block): View | undefined {
+  return b.view instanceof WeakRef ? b.view.deref() : b.view ?? undefined;
+}
+
+export function align(n: number): number {
+  return Math.ceil(n / ALIGN) * ALIGN;
+}
+
+export class WasmHeap {
+  private top: number;
+  private serial = 0;
+  /** Blocks in use, by byte offset. */
+  private readonly live = new Map<number, Block>();
+  /** Released blocks by size, for reuse. */
+  private readonly free = new Map<number, number[]>();
+  private readonly scopes: Array<Block[]> = [];
+  /** Step-lifetime blocks made since the last boundary, and between the two boundaries before it. */
+  private current: Block[] = [];
+  private previous: Block[] = [];
+  private readonly released = new WeakSet<View>();
+  private readonly registry = new FinalizationRegistry<{ ptr: number; serial: number }>((b) => this.releaseIf(b.ptr, b.serial));
+  private readonly tokens = new Map<number, object>();
+
+  constructor(readonly memory: WebAssembly.Memory, base: number, private readonly growable: boolean) {
+    this.top = align(base);
+  }
+
+  /** Bytes from the start of memory to the end of the highest block ever allocated. */
+  get highWater(): number {
+    return this.top;
+  }
+
+  /** Bytes in blocks now in use. */
+  get bytesInUse(): number {
+    let n = 0;
+    for (const b of this.live.values()) n += b.bytes;
+    return n;
+  }
+
+  /** Reserve bytes at the bottom of the heap for good (the thread pool's control block). Returns the offset. */
+  reserve(bytes: number): number {
+    const ptr = this.top;
+    this.top = align(this.top + bytes);
+    return ptr;
+  }
+
+  /** A new array of n 32-bit elements, not zeroed, with the given lifetime outside a scope. */
+  allocate<T extends View>(make: (buffer: ArrayBufferLike, ptr: number, n: number) => T, n: number, lifetime: Lifetime): T {
+    const block = this.take(n * 4);
+    const view = make(this.memory.buffer, block.ptr, n);
+    const scope = this.scopes[this.scopes.length - 1];
+    if (scope) {
+      block.view = view;
+      scope.push(block);
+    } else if (lifetime === 'step') {
+      block.view = new WeakRef(view);
+      this.current.push(block);
+      this.collectWhenUnused(view, block);
+    } else {
+      this.collectWhenUnused(view, block);
+    }
+    return view;
+  }
+
+  /** A temporary block for one kernel call (copies, scratch); give it back with `give`. */
+  temporary(bytes: number): number {
+    return this.take(bytes).ptr;
+  }
+
+  give(ptr: number): void {
+    const b = this.live.get(ptr);
+    if (b) this.release(b);
+  }
+
+  private take(bytes: number): Block {
+    const size = Math.max(ALIGN, align(bytes));
+    let ptr = this.free.get(size)?.pop();
+    if (ptr === undefined) {
+      ptr = this.top;
+      this.grow(ptr + size);
+      this.top = ptr + size;
+    }
+    const block: Block = { ptr, bytes: size, serial: ++this.serial, view: null };
+    this.live.set(ptr, block);
+    return block;
+  }
+
+  private grow(end: number): void {
+    const have = this.memory.buffer.byteLength;
+    if (end <= have) return;
+    const pages = Math.ceil(Math.max(end - have, have / 4) / PAGE);
+    const possible = this.growable ? MAX_PAGES - have / PAGE : 0;
+    if (end > MAX_PAGES * PAGE || Math.ceil((end - have) / PAGE) > possible) {
+      throw new RangeError(`wasm backend: out of memory: ${mb(this.bytesInUse)} in ${this.live.size} arrays are in use and ` +
+        `${mb(end - this.top)} more were asked for` + (this.growable
+        ? ' (WebAssembly memory ends at 4 GiB). Tensors you create yourself (tensor(), zeros(), clone()) in a loop stay ' +
+          'until the garbage collector runs; create them through a DataLoader or inside scope(), or release them with dispose().'
+        : ' (without SharedArrayBuffer the memory cannot grow past 1 GiB).'));
+    }
+    this.memory.grow(Math.min(pages, possible));
+  }
+
+  private release(b: Block): void {
+    if (this.live.get(b.ptr) !== b) return;
+    this.live.delete(b.ptr);
+    const view = viewOf(b);
+    if (view) this.released.add(view);
+    b.view = null;
+    const token = this.tokens.get(b.ptr);
+    if (token) {
+      this.registry.unregister(token);
+      this.tokens.delete(b.ptr);
+    }
+    let list = this.free.get(b.bytes);
+    if (!list) this.free.set(b.bytes, (list = []));
+    list.push(b.ptr);
+  }
+
+  /** Release the block at ptr only if it is still the allocation `serial` (its place may have been reused). */
+  private releaseIf(ptr: number, serial: number): void {
+    const b = this.live.get(ptr);
+    if (b && b.serial === serial) this.release(b);
+  }
+
+  private collectWhenUnused(view: View, b: Block): void {
+    const token = {};
+    this.tokens.set(b.ptr, token);
+    this.registry.register(view, { ptr: b.ptr, serial: b.serial }, token);
+  }
+
+  // ---- lifetimes ----
+
+  scope<T>(fn: () => T): T {
+    const blocks: Block[] = [];
+    this.scopes.push(blocks);
+    try {
+      return fn();
+    } finally {
+      this.scopes.pop();
+      for (const b of blocks) this.release(b);
+    }
+  }
+
+  /**
+   * A step boundary: release the step-lifetime blocks made before the previous boundary. Inside a
+   * scope this does nothing — the scope already frees the step; outside tensors stay untouched.
+   */
+  boundary(): void {
+    if (this.scopes.length > 0) return;
+    for (const b of this.previous) this.release(b);
+    this.previous = this.current;
+    this.current = [];
+  }
+
+  /** Take an array out of automatic release (scope or step): from now on the garbage collector decides. */
+  keep(view: View): void {
+    const b = this.live.get(view.byteOffset);
+    if (!b || viewOf(b) !== view) return;
+    b.view = null; // no longer tracked by a scope or a step list (their entries now find it untracked)
+    for (const list of [...this.scopes, this.current, this.previous]) {
+      const i = list.indexOf(b);
+      if (i >= 0) {
+        list.splice(i, 1);
+        break;
+      }
+    }
+    if (!this.tokens.has(b.ptr)) this.collectWhenUnused(view, b);
+  }
+
+  /** Release an array now; it must not be used again. */
+  dispose(view: View): void {
+    const b = this.live.get(view.byteOffset);
+    if (!b) return;
+    b.view = view;
+    this.release(b);
+  }
+
+  /** Whether `view` was handed out by this heap and has been released since. */
+  isReleased(view: object): boolean {
+    return this.released.has(view as View);
+  }
+}
+
+function mb(bytes: number): string {
+  return `${(bytes / 1048576).toFixed(0)} MB`;
+}

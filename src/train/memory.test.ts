@@ -1,0 +1,99 @@
+// Memory without ceremony: a training loop written by hand, PyTorch-style, with no scope(), runs
+// on the wasm backend with flat memory — the step rule (Backend.stepBoundary) frees each step's
+// tensors once a later step's backward() has run — and a tensor read after it was freed says so.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createNodeWasmBackend } from '../backends/wasm/node.js';
+import { registerBackend, setBackend } from '../backends/index.js';
+import { loadMnist } from '../data/mnist.js';
+import { DataLoader } from '../data/dataset.js';
+import { Linear, ReLU, Sequential, Flatten } from '../nn/layers.js';
+import { SGD } from '../optim/index.js';
+import { crossEntropy } from '../losses/index.js';
+import { Random, manualSeed } from '../tensor/random.js';
+import { noGrad } from '../autograd/engine.js';
+import { tensor } from '../tensor/tensor.js';
+
+const wasm = createNodeWasmBackend(2);
+after(() => {
+  setBackend('reference');
+  wasm.close();
+});
+
+const MB = 1 << 20;
+
+test('a hand-written loop without scope(): 10,000 steps of the 784-128-10 MLP with flat memory', async () => {
+  await wasm.ready();
+  registerBackend(wasm);
+  setBackend('wasm');
+  manualSeed(1);
+  const { train, test: testSet } = loadMnist();
+  const model = new Sequential([new Flatten(), new Linear({ inFeatures: 784, outFeatures: 128 }), new ReLU(),
+    new Linear({ inFeatures: 128, outFeatures: 10 })]);
+  const optimizer = new SGD(model.parameters(), { lr: 0.1 });
+  const loader = new DataLoader(train, { batchSize: 64, rng: new Random(2) });
+  let steps = 0;
+  let heapAfterWarmUp = 0, rssAfterWarmUp = 0, lastLoss = NaN;
+  while (steps < 10000) {
+    for (const { x, y } of loader) {
+      // PyTorch's loop, line for line: no scope, no dispose.
+      const pred = model.forward(x);
+      const loss = crossEntropy(pred, y);
+      loss.backward();
+      optimizer.step();
+      optimizer.zeroGrad();
+      lastLoss = loss.item();
+      if (++steps === 1000) {
+        heapAfterWarmUp = wasm.heapBytes;
+        rssAfterWarmUp = process.memoryUsage().rss;
+      }
+      if (steps === 10000) break;
+    }
+  }
+  const heapGrowth = wasm.heapBytes - heapAfterWarmUp;
+  const rssGrowth = process.memoryUsage().rss - rssAfterWarmUp;
+  assert.ok(heapGrowth < 50 * MB, `wasm heap grew ${(heapGrowth / MB).toFixed(1)} MB over 9,000 steps`);
+  assert.ok(rssGrowth < 50 * MB, `process RSS grew ${(rssGrowth / MB).toFixed(1)} MB over 9,000 steps`);
+  assert.ok(lastLoss < 0.5, `it learned: last loss ${lastLoss}`);
+
+  // The test loop of PyTorch's quickstart, also without scope: the DataLoader's steps free memory too.
+  const heapBefore = wasm.heapBytes;
+  let correct = 0;
+  noGrad(() => {
+    for (const { x, y } of new DataLoader(testSet, { batchSize: 64, shuffle: false })) {
+      const predicted = model.forward(x).argmax(1);
+      for (let i = 0; i < y.length; i++) if (predicted[i] === y[i]) correct++;
+    }
+  });
+  assert.ok(correct / testSet.count > 0.95, `test accuracy ${correct / testSet.count}`);
+  assert.ok(wasm.heapBytes - heapBefore < 20 * MB, `the test loop grew the heap by ${((wasm.heapBytes - heapBefore) / MB).toFixed(1)} MB`);
+});
+
+test('a step\'s tensors stay readable through its optimizer step, and reading them after the next backward says why it fails', async () => {
+  await wasm.ready();
+  registerBackend(wasm);
+  setBackend('wasm');
+  manualSeed(3);
+  const model = new Sequential([new Linear({ inFeatures: 4, outFeatures: 3 })]);
+  const opt = new SGD(model.parameters(), { lr: 0.1 });
+  const x = tensor([[1, 2, 3, 4], [0, 1, 0, 1]]); // made by the user: kept until the garbage collector frees it
+  const step = () => {
+    const pred = model.forward(x);
+    const loss = crossEntropy(pred, [0, 2]);
+    loss.backward();
+    opt.step();
+    opt.zeroGrad();
+    return { pred, loss };
+  };
+  const first = step();
+  assert.ok(Number.isFinite(first.loss.item()), 'readable after its own backward and step');
+  assert.equal(first.pred.toArray().length, 6);
+  const kept = first.pred.clone();
+  step(); // one more boundary: the first step is still the "previous" one
+  step(); // and now it is gone
+  assert.throws(() => first.loss.item(), /reclaimed.*backward\(\).*clone\(\)/s);
+  assert.equal(kept.toArray().length, 6, 'a clone is the user\'s to keep');
+  assert.equal(x.toArray().length, 8, 'tensors the user made are never reclaimed by steps');
+  for (const p of model.parameters()) assert.equal(p.toArray().length, p.size, 'parameters are never reclaimed');
+  assert.throws(() => first.loss.backward(), /reclaimed/, 'backward on a reclaimed graph fails clearly');
+});
