@@ -3,7 +3,7 @@
 //   simd:    baseline 128-bit SIMD;  relaxed: + relaxed SIMD (fused multiply-add)
 //   shared:  threads over a shared memory;  single: plain memory (no SharedArrayBuffer needed)
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,4 +30,5 @@ for (const [name, flags] of Object.entries(variants)) {
   lines.push(`export const ${name} = '${readFileSync(out).toString('base64')}';`);
 }
 writeFileSync(join(outDir, 'kernels.ts'), lines.join('\n') + '\n');
+rmSync(tmp, { recursive: true, force: true });
 console.log(`wasm kernels: ${Object.keys(variants).join(', ')} -> src/backends/wasm/generated/kernels.ts`);

