@@ -59,6 +59,8 @@ export interface WasmBackendOptions {
   relaxed?: boolean;
   /** Use a shared memory if the engine supports it (default true; false forces one thread on a plain memory). */
   shared?: boolean;
+  /** More threads than cores: threads then block at once instead of spinning while they wait (default false). */
+  oversubscribed?: boolean;
 }
 
 type View = Float32Array | Int32Array;
@@ -99,7 +101,7 @@ export class WasmBackend implements Backend {
     this.syncBytes = this.k.syncBytes();
     const control = this.heap.reserve(CONTROL_BYTES);
     this.pool = new ThreadPool(this.threads, this.k as unknown as Record<string, (...a: number[]) => unknown>, this.memory, control,
-      module, THREADED_KERNELS, o.spawn ?? (() => { throw new Error('no spawn'); }));
+      module, THREADED_KERNELS, o.spawn ?? (() => { throw new Error('no spawn'); }), o.oversubscribed ?? false);
   }
 
   /** Resolves when the worker threads are running; await it before the first kernel. */

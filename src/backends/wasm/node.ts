@@ -34,6 +34,7 @@ export function createNodeWasmBackend(threads = availableParallelism()): WasmBac
   setEngineFlags();
   return new WasmBackend({
     threads,
+    oversubscribed: threads > availableParallelism(),
     spawn: (init) => {
       const w = new Worker(new URL('./node-worker.js', import.meta.url), { workerData: init });
       w.unref();

@@ -29,6 +29,8 @@ export interface WorkerInit {
   tid: number;
   threads: number;
   kernels: readonly string[];
+  /** Spins on the control block before blocking (0 when there are more threads than cores: a spinning thread would take a core from one with work). */
+  spin: number;
 }
 
 /** The module's exported functions, called by name (their types are in ./kernels.ts). */
@@ -46,7 +48,7 @@ export function workerLoop(init: WorkerInit): void {
   let seen = Atomics.load(ctl, GEN);
   for (;;) {
     let g = Atomics.load(ctl, GEN);
-    for (let s = 0; g === seen && s < SPIN; s++) g = Atomics.load(ctl, GEN);
+    for (let s = 0; g === seen && s < init.spin; s++) g = Atomics.load(ctl, GEN);
     while (g === seen) {
       Atomics.wait(ctl, GEN, seen);
       g = Atomics.load(ctl, GEN);
@@ -74,13 +76,16 @@ export class ThreadPool {
   private readonly handles: Array<{ terminate(): void }> = [];
   private started = false;
 
+  private readonly spin: number;
+
   constructor(readonly threads: number, private readonly exports: Exported, memory: WebAssembly.Memory,
-              control: number, module: WebAssembly.Module, kernels: readonly string[], spawn: SpawnThread) {
+              control: number, module: WebAssembly.Module, kernels: readonly string[], spawn: SpawnThread, oversubscribed = false) {
+    this.spin = oversubscribed ? 0 : SPIN;
     this.ctl = new Int32Array(memory.buffer, control, ARGS_OFFSET / 4);
     this.args = new Float64Array(memory.buffer, control + ARGS_OFFSET, MAX_ARGS);
     this.kernelIndex = new Map(kernels.map((k, i) => [k, i]));
     for (let tid = 1; tid < threads; tid++) {
-      this.handles.push(spawn({ module, memory, control, tid, threads, kernels }));
+      this.handles.push(spawn({ module, memory, control, tid, threads, kernels, spin: this.spin }));
     }
   }
 
@@ -115,7 +120,7 @@ export class ThreadPool {
     Atomics.notify(ctl, GEN);
     fn(...args, 0, this.threads);
     let p = Atomics.load(ctl, PENDING);
-    for (let s = 0; p !== 0 && s < SPIN; s++) p = Atomics.load(ctl, PENDING);
+    for (let s = 0; p !== 0 && s < this.spin; s++) p = Atomics.load(ctl, PENDING);
     while (p !== 0) {
       Atomics.wait(ctl, PENDING, p);
       p = Atomics.load(ctl, PENDING);
