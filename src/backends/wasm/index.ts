@@ -399,9 +399,9 @@ export class WasmBackend implements Backend {
     const after: Array<() => void> = [];
     const px = this.ptr(x, after), pw = this.ptr(w, after), pb = b ? this.ptr(b, after) : 0, py = this.ptr(y, after, true);
     const nt = this.convThreads(g);
-    const stride = this.convScratch(g);
-    const scratch = this.sharedScratch(SYNC_BYTES + stride * nt, after);
-    this.runOn(nt, 'conv2d', [px, pw, pb, relu ? 1 : 0, ...this.convArgs(g), py, scratch, stride]);
+    const scratchPerThread = this.convScratch(g);
+    const scratch = this.sharedScratch(SYNC_BYTES + scratchPerThread * nt, after);
+    this.runOn(nt, 'conv2d', [px, pw, pb, relu ? 1 : 0, ...this.convArgs(g), py, scratch, scratchPerThread]);
     this.finish(after);
   }
 
@@ -410,9 +410,9 @@ export class WasmBackend implements Backend {
     const after: Array<() => void> = [];
     const pdy = this.ptr(dy, after), pw = this.ptr(w, after), pdx = this.ptr(dx, after, true);
     const nt = this.convThreads(g);
-    const stride = this.convScratch(g);
-    const scratch = this.sharedScratch(SYNC_BYTES + stride * nt, after);
-    this.runOn(nt, 'conv2dBackwardInput', [pdy, pw, ...this.convArgs(g), pdx, scratch, stride]);
+    const scratchPerThread = this.convScratch(g);
+    const scratch = this.sharedScratch(SYNC_BYTES + scratchPerThread * nt, after);
+    this.runOn(nt, 'conv2dBackwardInput', [pdy, pw, ...this.convArgs(g), pdx, scratch, scratchPerThread]);
     this.finish(after);
   }
 
@@ -427,9 +427,9 @@ export class WasmBackend implements Backend {
     const parts = Math.min(g.N, FILTER_GRADIENT_PARTS);
     const dwParts = this.temp(parts * g.OC * K * 4, after);
     const dbParts = this.temp(parts * g.OC * 4, after);
-    const stride = this.convScratch(g);
-    const scratch = this.sharedScratch(SYNC_BYTES + stride * nt, after);
-    this.runOn(nt, 'conv2dBackwardFilter', [px, pdy, ...this.convArgs(g), dwParts, dbParts, parts, scratch, stride]);
+    const scratchPerThread = this.convScratch(g);
+    const scratch = this.sharedScratch(SYNC_BYTES + scratchPerThread * nt, after);
+    this.runOn(nt, 'conv2dBackwardFilter', [px, pdy, ...this.convArgs(g), dwParts, dbParts, parts, scratch, scratchPerThread]);
     this.runOn(1, 'sumParts', [dwParts, parts, g.OC * K, pdw]);
     if (db) {
       const pdb = this.ptr(db, after, true);
