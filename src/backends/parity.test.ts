@@ -276,3 +276,29 @@ test('a training step reuses its memory: the wasm heap stops growing', async () 
     setBackend('reference');
   }
 });
+
+test('gemm: 0·∞ and 0·NaN give NaN on every backend (no shortcut for zeros in A)', async () => {
+  await threaded.ready();
+  // op(A)[:,2] and op(A)[:,4] are zero, op(B)[2,1] = ∞ and op(B)[4,3] = NaN, so by the definition
+  // C[i,1] = ... + 0·∞ = NaN and C[i,3] = ... + 0·NaN = NaN in every row; the other columns are finite.
+  // The larger size takes the wasm backend's packed, threaded path.
+  for (const [M, N, K] of [[3, 4, 5], [70, 130, 300]]) {
+    for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+      const a = rand(ref, M * K), bb = rand(ref, K * N);
+      for (let i = 0; i < M; i++) for (const k of [2, 4]) a[ta ? k * M + i : i * K + k] = 0;
+      bb[tb ? 1 * K + 2 : 2 * N + 1] = Infinity;
+      bb[tb ? 3 * K + 4 : 4 * N + 3] = NaN;
+      for (const [label, k] of [['reference', ref] as [string, Backend], ...backends]) {
+        const c = k.alloc(M * N, 'float32');
+        k.gemm(ta, tb, M, N, K, copy(k, a), copy(k, bb), 0, c);
+        for (let i = 0; i < M; i++) {
+          for (let j = 0; j < N; j++) {
+            const v = c[i * N + j];
+            assert.equal(j === 1 || j === 3 ? Number.isNaN(v) : Number.isFinite(v), true,
+              `${label}: gemm ${M}×${N}×${K} ${ta} ${tb}: C[${i},${j}] = ${v}, expected ${j === 1 || j === 3 ? 'NaN' : 'a finite number'}`);
+          }
+        }
+      }
+    }
+  }
+});

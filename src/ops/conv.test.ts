@@ -1,28 +1,45 @@
-// Convolution and pooling: gradients, and agreement with an independent direct computation.
+// Convolution and pooling: gradients, and agreement with the definition computed cell by cell.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { assertClose, assertGrad, rand64 } from '../test/helpers.js';
 import { avgPool2d, conv2d, maxPool2d } from './conv.js';
 import { tensor } from '../tensor/tensor.js';
 import { Random } from '../tensor/random.js';
+import { convCell } from '../backends/reference/conv.js';
 
-/** Direct convolution straight from the definition (no im2col), in float64. */
-function directConv(x: Float64Array, w: Float64Array, b: Float64Array, N: number, C: number, H: number, W: number,
+/**
+ * Convolution straight from the definition, one output cell at a time, in float64:
+ * y[n,oc,oh,ow] = b[oc] + convCell(x, w, n, oc, oh, ow). convCell is the one definition that the
+ * reference backend and the explainer's arithmetic view also use.
+ */
+function directConv(x: Float64Array, w: Float64Array, b: Float64Array | null, N: number, C: number, H: number, W: number,
                     OC: number, K: number, s: number, p: number) {
   const OH = Math.floor((H + 2 * p - K) / s) + 1;
   const OW = Math.floor((W + 2 * p - K) / s) + 1;
+  const g = { C, H, W, KH: K, KW: K, stride: s, padding: p };
   const y = new Float64Array(N * OC * OH * OW);
   for (let n = 0; n < N; n++) for (let oc = 0; oc < OC; oc++) for (let oh = 0; oh < OH; oh++) for (let ow = 0; ow < OW; ow++) {
-    let acc = b[oc];
-    for (let c = 0; c < C; c++) for (let kh = 0; kh < K; kh++) for (let kw = 0; kw < K; kw++) {
-      const ih = oh * s + kh - p;
-      const iw = ow * s + kw - p;
-      if (ih >= 0 && ih < H && iw >= 0 && iw < W) acc += w[((oc * C + c) * K + kh) * K + kw] * x[((n * C + c) * H + ih) * W + iw];
-    }
-    y[((n * OC + oc) * OH + oh) * OW + ow] = acc;
+    y[((n * OC + oc) * OH + oh) * OW + ow] = (b ? b[oc] : 0) + convCell(x, w, g, n, oc, oh, ow);
   }
   return { y, OH, OW };
 }
+
+const dot = (a: Float64Array, b: Float64Array) => a.reduce((s, v, i) => s + v * b[i], 0);
+const unit = (n: number, i: number) => { const e = new Float64Array(n); e[i] = 1; return e; };
+
+test('convCell: one output cell worked by hand, with the zero padding in its terms', () => {
+  // x = 1..9 as a 3×3 image, w = [[1, 2], [3, 4]].
+  const x = Float64Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  const w = Float64Array.from([1, 2, 3, 4]);
+  const g = { C: 1, H: 3, W: 3, KH: 2, KW: 2, stride: 1, padding: 0 };
+  assert.equal(convCell(x, w, g, 0, 0, 0, 0), 1 * 1 + 2 * 2 + 4 * 3 + 5 * 4);
+  assert.equal(convCell(x, w, g, 0, 0, 1, 1), 5 * 1 + 6 * 2 + 8 * 3 + 9 * 4);
+  // Stride 2, padding 1: cell (0,0) covers rows −1..0 and columns −1..0, so only x[0,0]·w[1,1] is inside.
+  const terms = { x: [] as number[], w: [] as number[] };
+  assert.equal(convCell(x, w, { ...g, stride: 2, padding: 1 }, 0, 0, 0, 0, terms), 1 * 4);
+  assert.deepEqual(terms, { x: [0, 0, 0, 1], w: [1, 2, 3, 4] });
+  assert.equal(convCell(x, w, { ...g, stride: 2, padding: 1 }, 0, 0, 1, 0), 4 * 2 + 7 * 4);
+});
 
 test('conv2d forward and backward match the direct definition', () => {
   for (const [N, C, H, W, OC, K, s, p] of [[2, 3, 7, 6, 4, 3, 1, 0], [1, 2, 9, 9, 3, 5, 2, 2], [3, 1, 5, 5, 1, 1, 1, 0]]) {
@@ -30,31 +47,19 @@ test('conv2d forward and backward match the direct definition', () => {
     const w = rand64([OC, C, K, K], N * 10 + K + 1);
     const b = rand64([OC], N * 10 + K + 2);
     const y = conv2d(x, w, b, { stride: s, padding: p });
-    const ref = directConv(x.data as Float64Array, w.data as Float64Array, b.data as Float64Array, N, C, H, W, OC, K, s, p);
+    const xd = x.data as Float64Array, wd = w.data as Float64Array;
+    const ref = directConv(xd, wd, b.data as Float64Array, N, C, H, W, OC, K, s, p);
     assert.deepEqual(y.shape, [N, OC, ref.OH, ref.OW]);
     assertClose(y.toArray(), ref.y, 1e-12, 'conv2d forward');
 
-    // Backward against the direct definition: d/dθ of Σ y⊙r is linear in r, so compare with
-    // gradients computed by differentiating directConv's sum term by term.
+    // Backward as the adjoint of the definition: y is linear in x and in w, so the gradient of
+    // Σ r⊙y with respect to x[i] is Σ r⊙(the convolution of the unit image e_i), and likewise for w[j].
     const r = rand64(y.shape as number[], 99);
     y.backward(r.detach());
-    const dw = new Float64Array(w.size);
-    const dx = new Float64Array(x.size);
-    const db = new Float64Array(OC);
-    const { OH, OW } = ref;
-    for (let n = 0; n < N; n++) for (let oc = 0; oc < OC; oc++) for (let oh = 0; oh < OH; oh++) for (let ow = 0; ow < OW; ow++) {
-      const g = r.data[((n * OC + oc) * OH + oh) * OW + ow];
-      db[oc] += g;
-      for (let c = 0; c < C; c++) for (let kh = 0; kh < K; kh++) for (let kw = 0; kw < K; kw++) {
-        const ih = oh * s + kh - p;
-        const iw = ow * s + kw - p;
-        if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
-        const xi = ((n * C + c) * H + ih) * W + iw;
-        const wi = ((oc * C + c) * K + kh) * K + kw;
-        dw[wi] += g * x.data[xi];
-        dx[xi] += g * w.data[wi];
-      }
-    }
+    const rd = r.data as Float64Array;
+    const dx = Float64Array.from({ length: x.size }, (_, i) => dot(rd, directConv(unit(x.size, i), wd, null, N, C, H, W, OC, K, s, p).y));
+    const dw = Float64Array.from({ length: w.size }, (_, j) => dot(rd, directConv(xd, unit(w.size, j), null, N, C, H, W, OC, K, s, p).y));
+    const db = Float64Array.from({ length: OC }, (_, oc) => dot(rd, directConv(new Float64Array(x.size), wd, unit(OC, oc), N, C, H, W, OC, K, s, p).y));
     assertClose(w.grad!.toArray(), dw, 1e-12, 'dw');
     assertClose(x.grad!.toArray(), dx, 1e-12, 'dx');
     assertClose(b.grad!.toArray(), db, 1e-12, 'db');

@@ -2,6 +2,7 @@
 // It runs zerograd itself (the same library code as the CLI) on the page's thread for the
 // views, and in a Web Worker for training.
 import * as zg from '../index.js';
+import { convCell } from '../backends/reference/conv.js';
 import { lineChart, mapCanvas, paintMap, type ChartSeries } from './draw.js';
 import { WATCHED_DIGITS, type FromWorker, type TrainConfig } from './protocol.js';
 
@@ -239,22 +240,17 @@ function showDetail(layerIndex: number, channel: number, ev: MouseEvent): void {
   const [, IC, IH, IW] = input.shape;
   d.dataset.layer = String(layerIndex);
   if (layer instanceof zg.Conv2d) {
-    const k = layer.kernelSize, s = layer.stride, p = layer.padding;
-    let sum = 0;
+    const k = layer.kernelSize;
+    // The same sum the reference backend computes for this cell, with its factors kept for the tables.
+    const terms = { x: [] as number[], w: [] as number[] };
+    const g = { C: IC, H: IH, W: IW, KH: k, KW: k, stride: layer.stride, padding: layer.padding };
+    const sum = convCell(input.data, layer.weight.data, g, 0, channel, oh, ow, terms);
     const parts: HTMLElement[] = [];
-    for (let c = 0; c < IC; c++) {
-      const patch: number[] = [], kern: number[] = [];
-      for (let kh = 0; kh < k; kh++) for (let kw = 0; kw < k; kw++) {
-        const ih = oh * s + kh - p, iw = ow * s + kw - p;
-        const xv = ih >= 0 && ih < IH && iw >= 0 && iw < IW ? input.data[(c * IH + ih) * IW + iw] : 0;
-        const wv = layer.weight.data[((channel * IC + c) * k + kh) * k + kw];
-        patch.push(xv); kern.push(wv); sum += xv * wv;
-      }
-      if (c < 3) {
-        const box = el('div', 'detail-pair');
-        box.append(el('h4', '', `input channel ${c}: patch`), grid(patch, k, 'patch'), el('h4', '', '× kernel'), grid(kern, k, 'kernel-values'));
-        parts.push(box);
-      }
+    for (let c = 0; c < Math.min(IC, 3); c++) {
+      const box = el('div', 'detail-pair');
+      const patch = terms.x.slice(c * k * k, (c + 1) * k * k), kern = terms.w.slice(c * k * k, (c + 1) * k * k);
+      box.append(el('h4', '', `input channel ${c}: patch`), grid(patch, k, 'patch'), el('h4', '', '× kernel'), grid(kern, k, 'kernel-values'));
+      parts.push(box);
     }
     const bias = layer.bias ? layer.bias.data[channel] : 0;
     d.append(el('p', '', `Convolution, layer ${layerIndex}, feature map ${channel}, cell (${oh}, ${ow}): the ${k}×${k} patch of the input under the kernel, multiplied element by element with the kernel and summed, plus the bias.`));

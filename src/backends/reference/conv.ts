@@ -1,101 +1,146 @@
-// Reference convolution and pooling, NCHW.
+// Reference convolution and pooling, NCHW: the definitions, as loops.
 //
-// Convolution is computed the way "Deep Learning from Scratch" teaches it: im2col unrolls
-// every KH×KW×C input patch into one column, so the whole convolution of one image becomes
-// a single matrix product   y[n] (OC, OH·OW) = w (OC, C·KH·KW) · cols (C·KH·KW, OH·OW).
+// Shapes (the glossary): N images, C input channels, H×W input, OC kernels of C×KH×KW,
+// OH×OW output positions; s the stride, p the zero padding.
+//
+//   y[n,oc,oh,ow] = b[oc] + Σ_{c,kh,kw} w[oc,c,kh,kw] · x[n, c, oh·s + kh − p, ow·s + kw − p]
+//
+// with x = 0 outside the H×W image. The backward kernels are the adjoints of that sum: each
+// term w·x sends dy·w back to its input pixel and dy·x back to its weight. The wasm backend
+// computes the same numbers faster (im2col + a packed matrix multiply) and is tested against these.
+// NOTE: every output here (y, dx, dw, db) is one sum kept in double precision and rounded once when
+// stored; a padded position contributes w·0, so an infinite weight gives NaN there, as in im2col.
 import type { Conv2dGeometry, Data, Pool2dGeometry } from '../backend.js';
-import { gemm } from './gemm.js';
 import { reluInPlace } from './elementwise.js';
 
+/** What one output cell needs to know of the geometry. */
+export type ConvCellGeometry = Pick<Conv2dGeometry, 'C' | 'H' | 'W' | 'KH' | 'KW' | 'stride' | 'padding'>;
+
 /**
- * cols[(c,kh,kw), (oh,ow)] = x[n, c, oh·stride + kh − pad, ow·stride + kw − pad]  (0 outside the image)
- * x: one image (C,H,W) at offset xo -> cols: (C·KH·KW, OH·OW)
+ * One cell of a convolution's output, before the bias: the C×KH×KW patch of image n under
+ * kernel oc at output position (oh, ow), multiplied element by element with the kernel and summed.
+ *
+ *   convCell = Σ_{c,kh,kw} w[oc,c,kh,kw] · x[n, c, oh·s + kh − p, ow·s + kw − p]   (x = 0 outside the image)
+ *   x:(N,C,H,W) w:(OC,C,KH,KW) -> a number
+ *
+ * If `terms` is given, the factors of every term are appended to it in (c, kh, kw) order:
+ * terms.x the patch (zeros where it hangs over the border) and terms.w the kernel, so a view can
+ * show the sum it explains.
+ * @example const y = b[oc] + convCell(x, w, g, n, oc, oh, ow);
  */
-export function im2col(x: Data, xo: number, g: Conv2dGeometry, cols: Data): void {
-  const { C, H, W, KH, KW, OH, OW, stride, padding } = g;
-  let r = 0;
+export function convCell(x: Data, w: Data, g: ConvCellGeometry, n: number, oc: number, oh: number, ow: number,
+                         terms?: { x: number[]; w: number[] }): number {
+  const { C, H, W, KH, KW, stride: s, padding: p } = g;
+  let sum = 0;
   for (let c = 0; c < C; c++) {
     for (let kh = 0; kh < KH; kh++) {
-      for (let kw = 0; kw < KW; kw++, r++) {
-        const row = r * OH * OW;
-        for (let oh = 0; oh < OH; oh++) {
-          const ih = oh * stride + kh - padding;
-          for (let ow = 0; ow < OW; ow++) {
-            const iw = ow * stride + kw - padding;
-            cols[row + oh * OW + ow] = ih >= 0 && ih < H && iw >= 0 && iw < W ? x[xo + (c * H + ih) * W + iw] : 0;
-          }
-        }
+      const ih = oh * s + kh - p;
+      const xRow = ((n * C + c) * H + ih) * W; // x[n, c, ih, ·]
+      const wRow = ((oc * C + c) * KH + kh) * KW; // w[oc, c, kh, ·]
+      for (let kw = 0; kw < KW; kw++) {
+        const iw = ow * s + kw - p;
+        const xv = ih >= 0 && ih < H && iw >= 0 && iw < W ? x[xRow + iw] : 0; // zero padding
+        const wv = w[wRow + kw];
+        sum += wv * xv;
+        if (terms) { terms.x.push(xv); terms.w.push(wv); }
       }
     }
   }
+  return sum;
 }
 
-/** The adjoint of im2col: every column entry is added back to the pixel it came from.  dx[n] += col2im(dcols) */
-export function col2im(dcols: Data, g: Conv2dGeometry, dx: Data, xo: number): void {
-  const { C, H, W, KH, KW, OH, OW, stride, padding } = g;
-  let r = 0;
-  for (let c = 0; c < C; c++) {
-    for (let kh = 0; kh < KH; kh++) {
-      for (let kw = 0; kw < KW; kw++, r++) {
-        const row = r * OH * OW;
-        for (let oh = 0; oh < OH; oh++) {
-          const ih = oh * stride + kh - padding;
-          if (ih < 0 || ih >= H) continue;
-          for (let ow = 0; ow < OW; ow++) {
-            const iw = ow * stride + kw - padding;
-            if (iw >= 0 && iw < W) dx[xo + (c * H + ih) * W + iw] += dcols[row + oh * OW + ow];
-          }
-        }
-      }
-    }
-  }
-}
-
-function scratch(like: Data, n: number): Data {
-  return new (like.constructor as Float32ArrayConstructor | Float64ArrayConstructor)(n);
-}
-
-/** y[n] = w · im2col(x[n]) + b, then max(0, ·) if relu */
+/**
+ * y[n,oc,oh,ow] = b[oc] + convCell(x, w, n, oc, oh, ow), then max(0, ·) if relu
+ * x:(N,C,H,W) w:(OC,C,KH,KW) b:(OC) or null -> y:(N,OC,OH,OW)
+ */
 export function conv2d(x: Data, w: Data, b: Data | null, g: Conv2dGeometry, y: Data, relu = false): void {
-  const { N, C, H, W, OC, KH, KW, OH, OW } = g;
-  const K = C * KH * KW;
-  const P = OH * OW;
-  const cols = scratch(x, K * P);
+  const { N, OC, OH, OW } = g;
+  let o = 0;
   for (let n = 0; n < N; n++) {
-    im2col(x, n * C * H * W, g, cols);
-    const yn = y.subarray(n * OC * P, (n + 1) * OC * P);
-    gemm(false, false, OC, P, K, w, cols, 0, yn);
-    if (b) for (let oc = 0; oc < OC; oc++) for (let p = 0; p < P; p++) yn[oc * P + p] += b[oc];
-    if (relu) reluInPlace(yn);
+    for (let oc = 0; oc < OC; oc++) {
+      const bias = b ? b[oc] : 0;
+      for (let oh = 0; oh < OH; oh++) {
+        for (let ow = 0; ow < OW; ow++, o++) y[o] = bias + convCell(x, w, g, n, oc, oh, ow);
+      }
+    }
   }
+  if (relu) reluInPlace(y.subarray(0, o));
 }
 
-/** dcols = wᵀ · dy[n];  dx[n] = col2im(dcols) */
+/**
+ * The adjoint of conv2d in x: every term w[oc,c,kh,kw]·x[n,c,ih,iw] of the forward sum sends
+ * w[oc,c,kh,kw]·dy[n,oc,oh,ow] back to the input pixel it read. Gathered per pixel, that is
+ *
+ *   dx[n,c,ih,iw] = Σ_{oc,kh,kw} w[oc,c,kh,kw] · dy[n, oc, oh, ow]
+ *                   over the taps with ih = oh·s + kh − p and iw = ow·s + kw − p for some output (oh, ow)
+ *   dy:(N,OC,OH,OW) w:(OC,C,KH,KW) -> dx:(N,C,H,W)
+ *
+ * (Each pixel is one sum, kept in double precision and stored once, like a forward cell.)
+ */
 export function conv2dBackwardInput(dy: Data, w: Data, g: Conv2dGeometry, dx: Data): void {
-  const { N, C, H, W, OC, KH, KW, OH, OW } = g;
-  const K = C * KH * KW;
-  const P = OH * OW;
-  const dcols = scratch(dy, K * P);
-  dx.fill(0);
+  const { N, C, H, W, OC, KH, KW, OH, OW, stride: s, padding: p } = g;
   for (let n = 0; n < N; n++) {
-    gemm(true, false, K, P, OC, w, dy.subarray(n * OC * P, (n + 1) * OC * P), 0, dcols);
-    col2im(dcols, g, dx, n * C * H * W);
+    for (let c = 0; c < C; c++) {
+      for (let ih = 0; ih < H; ih++) {
+        for (let iw = 0; iw < W; iw++) {
+          let sum = 0;
+          for (let kh = 0; kh < KH; kh++) {
+            const ohs = ih + p - kh; // = oh·s, if kernel row kh reached this pixel from some output row oh
+            if (ohs < 0 || ohs % s !== 0 || ohs / s >= OH) continue;
+            const oh = ohs / s;
+            for (let kw = 0; kw < KW; kw++) {
+              const ows = iw + p - kw; // = ow·s
+              if (ows < 0 || ows % s !== 0 || ows / s >= OW) continue;
+              const ow = ows / s;
+              for (let oc = 0; oc < OC; oc++) {
+                sum += w[((oc * C + c) * KH + kh) * KW + kw] * dy[((n * OC + oc) * OH + oh) * OW + ow];
+              }
+            }
+          }
+          dx[((n * C + c) * H + ih) * W + iw] = sum;
+        }
+      }
+    }
   }
 }
 
-/** dw = Σ_n dy[n] · im2col(x[n])ᵀ;   db = Σ_n Σ_p dy[n, oc, p] */
+/**
+ * The adjoint of conv2d in w and b: each weight meets, at every output position, the pixel under it.
+ *
+ *   dw[oc,c,kh,kw] = Σ_{n,oh,ow} dy[n,oc,oh,ow] · x[n, c, oh·s + kh − p, ow·s + kw − p]   (x = 0 outside)
+ *   db[oc]         = Σ_{n,oh,ow} dy[n,oc,oh,ow]
+ *   x:(N,C,H,W) dy:(N,OC,OH,OW) -> dw:(OC,C,KH,KW) db:(OC)
+ */
 export function conv2dBackwardFilter(x: Data, dy: Data, g: Conv2dGeometry, dw: Data, db: Data | null): void {
-  const { N, C, H, W, OC, KH, KW, OH, OW } = g;
-  const K = C * KH * KW;
-  const P = OH * OW;
-  const cols = scratch(x, K * P);
-  dw.fill(0);
-  if (db) db.fill(0);
-  for (let n = 0; n < N; n++) {
-    im2col(x, n * C * H * W, g, cols);
-    const dyn = dy.subarray(n * OC * P, (n + 1) * OC * P);
-    gemm(false, true, OC, K, P, dyn, cols, 1, dw);
-    if (db) for (let oc = 0; oc < OC; oc++) for (let p = 0; p < P; p++) db[oc] += dyn[oc * P + p];
+  const { N, C, H, W, OC, KH, KW, OH, OW, stride: s, padding: p } = g;
+  for (let oc = 0; oc < OC; oc++) {
+    for (let c = 0; c < C; c++) {
+      for (let kh = 0; kh < KH; kh++) {
+        for (let kw = 0; kw < KW; kw++) {
+          let sum = 0;
+          for (let n = 0; n < N; n++) {
+            for (let oh = 0; oh < OH; oh++) {
+              const ih = oh * s + kh - p;
+              if (ih < 0 || ih >= H) continue;
+              const dyRow = ((n * OC + oc) * OH + oh) * OW; // dy[n, oc, oh, ·]
+              const xRow = ((n * C + c) * H + ih) * W; // x[n, c, ih, ·]
+              for (let ow = 0; ow < OW; ow++) {
+                const iw = ow * s + kw - p;
+                if (iw >= 0 && iw < W) sum += dy[dyRow + ow] * x[xRow + iw];
+              }
+            }
+          }
+          dw[((oc * C + c) * KH + kh) * KW + kw] = sum;
+        }
+      }
+    }
+    if (db) {
+      let sum = 0;
+      for (let n = 0; n < N; n++) {
+        for (let i = 0; i < OH * OW; i++) sum += dy[(n * OC + oc) * OH * OW + i];
+      }
+      db[oc] = sum;
+    }
   }
 }
 

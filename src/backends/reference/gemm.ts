@@ -6,7 +6,9 @@ import { reluInPlace } from './elementwise.js';
  * C = op(A)·op(B) + beta·C     op(A):(M,K) op(B):(K,N) C:(M,N)
  * then the epilogue: C[i,:] += bias, C = max(0, C).
  *
- * The i-k-j loop order: for each row i of C and each k, add A[i,k]·B[k,:] to C[i,:].
+ *   C[i,j] = Σ_k op(A)[i,k]·op(B)[k,j] + beta·C[i,j]   (beta 0: C is not read, as in BLAS)
+ *
+ * The same sum in i-k-j loop order: for each row i of C and each k, add A[i,k]·B[k,:] to C[i,:].
  * The innermost loop walks B and C contiguously, which is what makes it cache friendly.
  * Transposed operands are first copied into (M,K) / (K,N) layout so one loop serves all four cases.
  */
@@ -18,8 +20,9 @@ export function gemm(transA: boolean, transB: boolean, M: number, N: number, K: 
   for (let i = 0; i < M; i++) {
     const ci = i * N;
     for (let k = 0; k < K; k++) {
+      // NOTE: no shortcut for A[i,k] = 0: 0·∞ and 0·NaN must give NaN here as in the wasm kernels,
+      // or a diverging run would look finite on one backend only.
       const aik = A[i * K + k];
-      if (aik === 0) continue; // ReLU outputs and padding make zeros common
       const bk = k * N;
       for (let j = 0; j < N; j++) c[ci + j] += aik * B[bk + j];
     }

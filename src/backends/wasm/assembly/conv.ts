@@ -70,7 +70,8 @@ function col2im(dcols: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32, OH: i32,
 /**
  * Scratch bytes per thread for the convolution kernels. Their scratch is SYNC_BYTES (zeroed, for
  * the counter from which the threads take images one at a time, so a faster thread takes more)
- * followed by nt of these.
+ * followed by nt of these: thread tid's region starts scratchPerThread·tid bytes after the counters.
+ * (scratchPerThread, in bytes, is not the convolution's stride, which the kernels call s.)
  */
 export function convScratchBytes(C: i32, KH: i32, KW: i32, OH: i32, OW: i32): i32 {
   return ((C * KH * KW * OH * OW * 4 + 15) & ~15) + gemmScratchBytes();
@@ -81,10 +82,10 @@ export function convScratchBytes(C: i32, KH: i32, KW: i32, OH: i32, OW: i32): i3
  * the matrix multiply's epilogue.  x:(N,C,H,W) w:(OC,C·KH·KW) b:(OC) or 0 y:(N,OC,OH·OW)
  */
 export function conv2d(x: usize, w: usize, b: usize, relu: bool, N: i32, C: i32, H: i32, W: i32, OC: i32, KH: i32, KW: i32,
-                       OH: i32, OW: i32, s: i32, p: i32, y: usize, scratch: usize, stride: i32, tid: i32, nt: i32): void {
+                       OH: i32, OW: i32, s: i32, p: i32, y: usize, scratch: usize, scratchPerThread: i32, tid: i32, nt: i32): void {
   const K = C * KH * KW;
   const P = OH * OW;
-  const cols = scratch + SYNC_BYTES + <usize>tid * stride;
+  const cols = scratch + SYNC_BYTES + <usize>tid * scratchPerThread;
   const gs = cols + <usize>((K * P * 4 + 15) & ~15);
   for (let n = claim(scratch); n < N; n = claim(scratch)) {
     im2col(x + <usize>(n * C * H * W) * 4, C, H, W, KH, KW, OH, OW, s, p, cols);
@@ -94,10 +95,10 @@ export function conv2d(x: usize, w: usize, b: usize, relu: bool, N: i32, C: i32,
 
 /** dx[n] = col2im(wᵀ·dy[n]) for the images this thread takes. */
 export function conv2dBackwardInput(dy: usize, w: usize, N: i32, C: i32, H: i32, W: i32, OC: i32, KH: i32, KW: i32,
-                                    OH: i32, OW: i32, s: i32, p: i32, dx: usize, scratch: usize, stride: i32, tid: i32, nt: i32): void {
+                                    OH: i32, OW: i32, s: i32, p: i32, dx: usize, scratch: usize, scratchPerThread: i32, tid: i32, nt: i32): void {
   const K = C * KH * KW;
   const P = OH * OW;
-  const dcols = scratch + SYNC_BYTES + <usize>tid * stride;
+  const dcols = scratch + SYNC_BYTES + <usize>tid * scratchPerThread;
   const gs = dcols + <usize>((K * P * 4 + 15) & ~15);
   for (let n = claim(scratch); n < N; n = claim(scratch)) {
     gemmBlock(true, false, K, P, OC, w, dy + <usize>(n * OC * P) * 4, 0, dcols, 0, K, 0, P, gs, 0, false, false);
@@ -116,10 +117,10 @@ export function conv2dBackwardInput(dy: usize, w: usize, N: i32, C: i32, H: i32,
  */
 export function conv2dBackwardFilter(x: usize, dy: usize, N: i32, C: i32, H: i32, W: i32, OC: i32, KH: i32, KW: i32,
                                      OH: i32, OW: i32, s: i32, p: i32, dwParts: usize, dbParts: usize, parts: i32,
-                                     scratch: usize, stride: i32, tid: i32, nt: i32): void {
+                                     scratch: usize, scratchPerThread: i32, tid: i32, nt: i32): void {
   const K = C * KH * KW;
   const P = OH * OW;
-  const cols = scratch + SYNC_BYTES + <usize>tid * stride;
+  const cols = scratch + SYNC_BYTES + <usize>tid * scratchPerThread;
   for (let j = claim(scratch); j < parts; j = claim(scratch)) {
     const dw = dwParts + <usize>(j * OC * K) * 4;
     const db = dbParts + <usize>(j * OC) * 4;
