@@ -18,6 +18,13 @@ export { parseIdx, encodeIdx } from './data/idx.js';
 export { ImageDataset, DataLoader } from './data/dataset.js';
 export { mlp, dnn, cnn, type Arch, type Activation, type MlpOptions, type CnnOptions } from './models/index.js';
 export { encodeModel, decodeModel, FORMAT_VERSION, type SavedModel } from './io/model-file.js';
-export { fit, trainEpoch, trainStep, evaluate, predictProbabilities, DivergedError, type Evaluation, type EpochInfo, type BatchInfo } from './train/index.js';
+export {
+  fit, trainEpoch, trainStep, trainBatches, trainEpochs, evaluate, predictProbabilities, DivergedError,
+  type Evaluation, type EpochInfo, type BatchInfo, type TrainEvent,
+} from './train/index.js';
+export {
+  buildModel, buildTraining, resolveConfig, ConfigError, DEFAULT_LR, DEFAULT_HIDDEN, DEFAULT_CONFIG,
+  type ModelConfig, type TrainingConfig, type ResolvedConfig, type Training, type OptimizerName, type ScheduleName,
+} from './train/config.js';
 export { summarize, formatSummary, type LayerRow } from './nn/summary.js';
 export { frameDigit } from './data/preprocess.js';

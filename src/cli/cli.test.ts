@@ -99,6 +99,8 @@ test('user errors: one clear line, no stack trace, exit code 1', async () => {
     [['train', '--data-dir', join(dir, 'nowhere')], /data directory not found/],
     [['eval', '--model', join(dir, 'missing.zg')], /model file not found/],
     [['summary'], /give --model FILE \(a saved model\) or --arch mlp\|dnn\|cnn/],
+    [['train', '--model', 'cnn', '--hidden', '100,50'], /--hidden: expected one size \(the cnn has one hidden dense layer\), got \[100,50\]/],
+    [['summary', '--arch', 'dnn', '--hidden', '64'], /--hidden: expected two or more sizes/],
   ];
   const notModel = join(dir, 'not-a-model.zg');
   writeFileSync(notModel, 'hello');
@@ -117,7 +119,7 @@ test('user errors: one clear line, no stack trace, exit code 1', async () => {
 test('train: a diverging loss stops with a message that suggests a lower learning rate', async () => {
   const r = await run(['train', '--model', 'mlp', '--hidden', '16', '--optimizer', 'sgd', '--lr', '1e30', '--limit', '500', '--out', join(dir, 'nan.zg')]);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /training diverged: the loss became NaN or infinite .*try a lower learning rate, e\.g\. --lr 1e\+29/);
+  assert.match(r.stderr, /training diverged: the loss became NaN or infinite at epoch 1, batch \d+ \(learning rate 1e\+30\); try a lower learning rate, e\.g\. 1e\+29/);
   assert.doesNotMatch(r.stderr, /\n\s+at /);
 });
 

@@ -1,6 +1,5 @@
 // The zerograd command line: train, eval, predict, summary.
 import { Command, CommanderError, Option } from 'commander';
-import cliProgress from 'cli-progress';
 import { basename } from 'node:path';
 import * as zg from '../node.js';
 import { readImage } from './image.js';
@@ -11,158 +10,18 @@ import { page } from '../experiments/report.js';
 import { serve } from './serve.js';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-
-/** An error in what the user asked for: printed as one line, without a stack trace. */
-class UserError extends Error {}
-
-const MNIST_INPUT = [1, 28, 28];
-
-interface ModelOptions {
-  model: zg.Arch;
-  activation: zg.Activation;
-  hidden?: number[];
-  kernels: number;
-  kernelSize: number;
-  pool: 'max' | 'avg';
-  dropout: number;
-}
-
-function buildModel(o: ModelOptions): zg.Sequential {
-  switch (o.model) {
-    case 'mlp':
-      return zg.mlp({ hidden: o.hidden ?? [512], activation: o.activation, dropout: o.dropout });
-    case 'dnn':
-      return zg.dnn({ hidden: o.hidden ?? [512, 256], activation: o.activation, dropout: o.dropout });
-    case 'cnn':
-      if (o.hidden && o.hidden.length !== 1) throw new UserError(`--hidden: the cnn has one hidden dense layer, got ${o.hidden.length} sizes`);
-      return zg.cnn({ kernels: o.kernels, kernelSize: o.kernelSize, pool: o.pool, hidden: o.hidden?.[0] ?? 128, activation: o.activation, dropout: o.dropout });
-  }
-}
+import { MNIST_INPUT, UserError, loadData, loadModelFile, pct } from './common.js';
+import { buildFromFlags, train, type ModelOptions, type TrainOptions } from './train.js';
 
 const archOption = () => new Option('--model <arch>', 'network: mlp (one hidden layer), dnn (several), cnn').choices(['mlp', 'dnn', 'cnn']).default('cnn');
+const D = zg.DEFAULT_CONFIG;
 const modelShapeOptions = (c: Command): Command => c
-  .addOption(new Option('--activation <fn>', 'activation function').choices(['relu', 'sigmoid', 'tanh']).default('relu'))
-  .option('--hidden <sizes>', 'hidden layer sizes, comma-separated (mlp: 512; dnn: 512,256; cnn: 128)', intList('--hidden'))
-  .option('--kernels <n>', 'cnn: number of convolution kernels (feature maps)', positiveInt('--kernels'), 32)
-  .option('--kernel-size <n>', 'cnn: kernel size', positiveInt('--kernel-size'), 5)
-  .addOption(new Option('--pool <kind>', 'cnn: pooling').choices(['max', 'avg']).default('max'))
-  .option('--dropout <p>', 'dropout probability before the dense layers', fraction('--dropout'), 0);
-
-function out(json: boolean, line: string): void {
-  if (!json) console.log(line);
-}
-
-function pct(x: number): string {
-  return `${(100 * x).toFixed(2)}%`;
-}
-
-function formatSeconds(s: number): string {
-  if (s < 60) return `${s.toFixed(1)}s`;
-  const m = Math.floor(s / 60);
-  return `${m}m${String(Math.round(s - 60 * m)).padStart(2, '0')}s`;
-}
-
-function loadData(dataDir: string | undefined): zg.MnistData {
-  try {
-    return zg.loadMnist(dataDir);
-  } catch (e) {
-    throw new UserError((e as Error).message);
-  }
-}
-
-function loadModelFile(path: string): zg.SavedModel {
-  try {
-    return zg.loadModel(path);
-  } catch (e) {
-    throw new UserError((e as Error).message);
-  }
-}
-
-interface TrainOptions extends ModelOptions {
-  epochs: number;
-  batchSize: number;
-  lr?: number;
-  optimizer: 'sgd' | 'momentum' | 'adam';
-  schedule: 'none' | 'step' | 'cosine';
-  seed: number;
-  limit?: number;
-  dataDir?: string;
-  out?: string;
-  json: boolean;
-  progress: boolean;
-}
-
-function train(o: TrainOptions): void {
-  zg.manualSeed(o.seed);
-  const dataRng = new zg.Random(o.seed + 1);
-  const data = loadData(o.dataDir);
-  const trainSet = o.limit ? data.train.take(o.limit) : data.train;
-  const model = buildModel(o);
-  const lr = o.lr ?? (o.optimizer === 'adam' ? 0.001 : o.optimizer === 'momentum' ? 0.01 : 0.1);
-  const params = model.parameters();
-  const opt = o.optimizer === 'adam' ? new zg.Adam(params, { lr })
-    : new zg.SGD(params, { lr, momentum: o.optimizer === 'momentum' ? 0.9 : 0 });
-  const schedule = o.schedule === 'cosine' ? new zg.CosineLR(lr, o.epochs, lr / 100)
-    : o.schedule === 'step' ? new zg.StepLR(lr, Math.max(1, Math.ceil(o.epochs / 3)), 0.1) : undefined;
-  const outPath = o.out ?? `${o.model}.zg`;
-  const parameters = model.parameterCount();
-  out(o.json, `zerograd train: ${o.model}, ${parameters.toLocaleString('en-US')} parameters, ${trainSet.count} training images, ` +
-    `${o.epochs} epoch(s), batch ${o.batchSize}, ${o.optimizer} lr ${lr}${schedule ? ` (${o.schedule} schedule)` : ''}, ` +
-    `seed ${o.seed}, backend ${zg.backend().name} (${zg.backend().threads} thread${zg.backend().threads > 1 ? 's' : ''})`);
-
-  const tty = o.progress && process.stdout.isTTY && !o.json;
-  const bar = tty ? new cliProgress.SingleBar({
-    format: 'epoch {epoch} [{bar}] {percentage}% | {speed} img/s | loss {loss} | acc {acc} | ETA {eta_formatted}',
-    hideCursor: true, clearOnComplete: true,
-  }, cliProgress.Presets.shades_classic) : null;
-
-  let trainSeconds = 0;
-  let last: (zg.EpochInfo & { test?: zg.Evaluation }) | undefined;
-  for (let epoch = 0; epoch < o.epochs; epoch++) {
-    if (schedule) opt.lr = schedule.rate(epoch);
-    const batches = Math.ceil(trainSet.count / o.batchSize);
-    const start = performance.now();
-    let nextPlain = 0.25;
-    bar?.start(batches, 0, { epoch: epoch + 1, speed: 0, loss: '-', acc: '-' });
-    let info: zg.EpochInfo & { test?: zg.Evaluation };
-    try {
-      info = zg.trainEpoch(model, trainSet, opt, {
-        batchSize: o.batchSize, rng: dataRng, epoch: epoch + 1,
-        onBatch: (b) => {
-          const speed = Math.round(b.samples / ((performance.now() - start) / 1000));
-          bar?.update(b.batch, { speed, loss: b.meanLoss.toFixed(4), acc: pct(b.accuracy) });
-          if (!bar && !o.json && b.batch / b.batches >= nextPlain && b.batch < b.batches) {
-            console.log(`  epoch ${epoch + 1}: ${Math.round((100 * b.batch) / b.batches)}%, ${speed} img/s, loss ${b.meanLoss.toFixed(4)}, accuracy ${pct(b.accuracy)}`);
-            nextPlain += 0.25;
-          }
-        },
-      });
-    } catch (e) {
-      bar?.stop();
-      if (e instanceof zg.DivergedError) throw new UserError(e.message);
-      throw e;
-    }
-    bar?.stop();
-    trainSeconds += info.seconds;
-    info.test = zg.evaluate(model, data.test);
-    last = info;
-    out(o.json, `epoch ${epoch + 1}/${o.epochs}: train loss ${info.trainLoss.toFixed(4)}, train accuracy ${pct(info.trainAccuracy)}, ` +
-      `test accuracy ${pct(info.test.accuracy)}, ${Math.round(info.samples / info.seconds)} img/s, ${formatSeconds(info.seconds)}`);
-  }
-  const test = last!.test!;
-  zg.saveModel(outPath, model, MNIST_INPUT, 10, {
-    arch: o.model, epochs: o.epochs, seed: o.seed, testAccuracy: test.accuracy, optimizer: o.optimizer, lr, batchSize: o.batchSize,
-  });
-  const samplesPerSecond = (trainSet.count * o.epochs) / trainSeconds;
-  out(o.json, `test accuracy ${pct(test.accuracy)} after ${o.epochs} epoch(s); trained in ${formatSeconds(trainSeconds)} ` +
-    `(${Math.round(samplesPerSecond)} img/s); saved ${outPath}`);
-  if (o.json) {
-    console.log(JSON.stringify({
-      model: o.model, testAccuracy: test.accuracy, trainLoss: last!.trainLoss, epochs: o.epochs, seconds: trainSeconds,
-      samplesPerSecond, parameters, backend: zg.backend().name, threads: zg.backend().threads, out: outPath,
-    }));
-  }
-}
+  .addOption(new Option('--activation <fn>', 'activation function').choices(['relu', 'sigmoid', 'tanh']).default(D.activation))
+  .option('--hidden <sizes>', `hidden layer sizes, comma-separated (${Object.entries(zg.DEFAULT_HIDDEN).map(([a, h]) => `${a}: ${h.join(',')}`).join('; ')})`, intList('--hidden'))
+  .option('--kernels <n>', 'cnn: number of convolution kernels (feature maps)', positiveInt('--kernels'), D.kernels)
+  .option('--kernel-size <n>', 'cnn: kernel size', positiveInt('--kernel-size'), D.kernelSize)
+  .addOption(new Option('--pool <kind>', 'cnn: pooling').choices(['max', 'avg']).default(D.pool))
+  .option('--dropout <p>', 'dropout probability before the dense layers', fraction('--dropout'), D.dropout);
 
 function evalCommand(o: { model: string; dataDir?: string; json: boolean }): void {
   const saved = loadModelFile(o.model);
@@ -213,7 +72,7 @@ function summaryCommand(o: ModelOptions & { file?: string; arch?: zg.Arch; json:
     model = saved.model;
     inputShape = saved.inputShape;
   } else if (o.arch) {
-    model = buildModel({ ...o, model: o.arch });
+    model = buildFromFlags({ ...o, model: o.arch }).model;
   } else {
     throw new UserError('summary: give --model FILE (a saved model) or --arch mlp|dnn|cnn');
   }
@@ -283,11 +142,11 @@ export function makeProgram(): Command {
   backendOptions(modelShapeOptions(program.command('train')
     .description('train a network on MNIST (or any MNIST-format data) and save it')
     .addOption(archOption())
-    .option('--epochs <n>', 'passes over the training set', positiveInt('--epochs'), 3)
+    .option('--epochs <n>', 'passes over the training set', positiveInt('--epochs'), D.epochs)
     .option('--batch-size <n>', 'images per gradient step', positiveInt('--batch-size'), 100)
-    .option('--lr <x>', 'learning rate (default: adam 0.001, momentum 0.01, sgd 0.1)', positiveNumber('--lr'))
-    .addOption(new Option('--optimizer <name>', 'optimizer').choices(['sgd', 'momentum', 'adam']).default('adam'))
-    .addOption(new Option('--schedule <kind>', 'learning-rate schedule over the epochs').choices(['none', 'step', 'cosine']).default('cosine'))
+    .option('--lr <x>', `learning rate (default: ${Object.entries(zg.DEFAULT_LR).map(([k, v]) => `${k} ${v}`).join(', ')})`, positiveNumber('--lr'))
+    .addOption(new Option('--optimizer <name>', 'optimizer').choices(['sgd', 'momentum', 'adam']).default(D.optimizer))
+    .addOption(new Option('--schedule <kind>', 'learning-rate schedule over the epochs').choices(['none', 'step', 'cosine']).default(D.schedule))
     .option('--seed <n>', 'random seed (weights, shuffling, dropout)', nonNegativeInt('--seed'), 1)
     .option('--limit <n>', 'train on the first N training images', positiveInt('--limit'))
     .option('--data-dir <dir>', 'folder with the four MNIST-format IDX files (default: the MNIST that ships with zerograd)')

@@ -1,4 +1,8 @@
 // The training loop: forward, loss, backward, update — over mini-batches, epoch after epoch.
+// It is written once, as generators (`trainBatches`, `trainEpochs`) that run one step each time they
+// are resumed and yield what happened; `trainEpoch` and `fit` drive them, and so do the command
+// line (progress bar), the explainer's worker (which pauses between steps to hear the page) and
+// the experiments (loss curves). Epochs and batches count from 0 here and are shown from 1.
 import type { Module } from '../nn/module.js';
 import type { Optimizer, Schedule } from '../optim/index.js';
 import { crossEntropy } from '../losses/index.js';
@@ -8,28 +12,39 @@ import type { Random } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { backend } from '../backends/index.js';
 
-/** Thrown when the loss becomes NaN or infinite. */
+/** Thrown when the loss becomes NaN or infinite. `epoch` and `batch` count from 0; the message counts from 1. */
 export class DivergedError extends Error {
   constructor(readonly epoch: number, readonly batch: number, readonly lr: number) {
-    super(`training diverged: the loss became NaN or infinite at epoch ${epoch}, batch ${batch} (learning rate ${lr}); try a lower learning rate, e.g. --lr ${Number((lr / 10).toPrecision(3))}`);
+    super(`training diverged: the loss became NaN or infinite at epoch ${epoch + 1}, batch ${batch + 1} (learning rate ${lr}); ` +
+      `try a lower learning rate, e.g. ${Number((lr / 10).toPrecision(3))}`);
   }
 }
 
+/** What one training step did, with running means over its epoch so far. */
 export interface BatchInfo {
+  /** Epoch, counted from 0. */
   epoch: number;
+  /** Steps done in this epoch, this one included (1 after the first step). */
   batch: number;
   batches: number;
+  /** This step's mean loss, its number of examples and how many of them it classified correctly. */
   loss: number;
+  size: number;
+  correct: number;
   /** Running mean loss and accuracy over this epoch so far. */
   meanLoss: number;
   accuracy: number;
+  /** Examples seen in this epoch so far, and the seconds its steps took (not counting whoever drives them). */
   samples: number;
+  seconds: number;
 }
 
 export interface EpochInfo {
+  /** Epoch, counted from 0. */
   epoch: number;
   trainLoss: number;
   trainAccuracy: number;
+  /** Time spent in the training steps themselves (not in whoever drives them). */
   seconds: number;
   samples: number;
   lr: number;
@@ -48,40 +63,85 @@ export function trainStep(model: Module, opt: Optimizer, x: Tensor, y: Int32Arra
   return { loss: loss.item(), correct };
 }
 
-export interface TrainEpochOptions {
+export interface BatchesOptions {
   batchSize: number;
+  /** Shuffles the batches (the default generator when absent). */
   rng?: Random;
+  /** Epoch number, from 0 (default 0): reported back and named by DivergedError. */
   epoch?: number;
-  onBatch?: (info: BatchInfo) => void;
-  /** Clock for `seconds` (performance.now by default). */
+  /** Clock in milliseconds for `seconds` (performance.now by default). */
   now?: () => number;
 }
 
-/** One pass over the data in shuffled mini-batches. Throws DivergedError if the loss stops being finite. */
-export function trainEpoch(model: Module, data: ImageDataset, opt: Optimizer, o: TrainEpochOptions): EpochInfo {
+/**
+ * The training loop over one epoch: shuffled mini-batches, one `trainStep` each, yielded one at a
+ * time so the caller decides what happens between steps. Returns the epoch's summary.
+ * Throws DivergedError when the loss stops being finite.
+ * @example for (const b of trainBatches(net, train, opt, { batchSize: 100 })) console.log(b.batch, b.loss);
+ */
+export function* trainBatches(model: Module, data: ImageDataset, opt: Optimizer, o: BatchesOptions): Generator<BatchInfo, EpochInfo, void> {
   const now = o.now ?? (() => performance.now());
   const epoch = o.epoch ?? 0;
+  let start = now();
   const loader = new DataLoader(data, { batchSize: o.batchSize, shuffle: true, rng: o.rng });
   model.train();
-  const start = now();
+  let ms = 0;
   let lossSum = 0;
   let correct = 0;
   let samples = 0;
   let batch = 0;
   for (const indices of loader.indexBatches()) {
     // One scope per step: the batch, activations and gradients of intermediates are released at its end.
-    const { r, y } = backend().scope(() => {
+    const r = backend().scope(() => {
       const { x, y } = data.batch(indices);
-      return { r: trainStep(model, opt, x, y), y };
+      return trainStep(model, opt, x, y);
     });
     if (!Number.isFinite(r.loss)) throw new DivergedError(epoch, batch, opt.lr);
-    lossSum += r.loss * y.length;
+    lossSum += r.loss * indices.length;
     correct += r.correct;
-    samples += y.length;
+    samples += indices.length;
     batch++;
-    o.onBatch?.({ epoch, batch, batches: loader.length, loss: r.loss, meanLoss: lossSum / samples, accuracy: correct / samples, samples });
+    ms += now() - start;
+    yield { epoch, batch, batches: loader.length, loss: r.loss, size: indices.length, correct: r.correct,
+      meanLoss: lossSum / samples, accuracy: correct / samples, samples, seconds: ms / 1000 };
+    start = now();
   }
-  return { epoch, trainLoss: lossSum / samples, trainAccuracy: correct / samples, seconds: (now() - start) / 1000, samples, lr: opt.lr };
+  return { epoch, trainLoss: lossSum / samples, trainAccuracy: correct / samples, seconds: ms / 1000, samples, lr: opt.lr };
+}
+
+export interface EpochsOptions extends Omit<BatchesOptions, 'epoch'> {
+  epochs: number;
+  /** Sets the learning rate at the start of each epoch. */
+  schedule?: Schedule;
+}
+
+/** What `trainEpochs` yields: each step, then each epoch's summary when it ends. */
+export type TrainEvent = ({ type: 'batch' } & BatchInfo) | ({ type: 'epoch' } & EpochInfo);
+
+/**
+ * Several epochs of `trainBatches`, setting the learning rate from the schedule at the start of
+ * each: yields every step and, after the last step of an epoch, that epoch's summary.
+ */
+export function* trainEpochs(model: Module, data: ImageDataset, opt: Optimizer, o: EpochsOptions): Generator<TrainEvent, void, void> {
+  for (let epoch = 0; epoch < o.epochs; epoch++) {
+    if (o.schedule) opt.lr = o.schedule.rate(epoch);
+    const steps = trainBatches(model, data, opt, { ...o, epoch });
+    let r = steps.next();
+    for (; !r.done; r = steps.next()) yield { type: 'batch', ...r.value };
+    yield { type: 'epoch', ...r.value };
+  }
+}
+
+export interface TrainEpochOptions extends BatchesOptions {
+  onBatch?: (info: BatchInfo) => void;
+}
+
+/** One pass over the data in shuffled mini-batches. Throws DivergedError if the loss stops being finite. */
+export function trainEpoch(model: Module, data: ImageDataset, opt: Optimizer, o: TrainEpochOptions): EpochInfo {
+  const steps = trainBatches(model, data, opt, o);
+  let r = steps.next();
+  for (; !r.done; r = steps.next()) o.onBatch?.(r.value);
+  return r.value;
 }
 
 export interface Evaluation {
@@ -147,12 +207,16 @@ export interface FitOptions {
  */
 export function fit(model: Module, train: ImageDataset, opt: Optimizer, o: FitOptions): Array<EpochInfo & { test?: Evaluation }> {
   const history: Array<EpochInfo & { test?: Evaluation }> = [];
-  for (let epoch = 0; epoch < o.epochs; epoch++) {
-    if (o.schedule) opt.lr = o.schedule.rate(epoch);
-    const info: EpochInfo & { test?: Evaluation } = trainEpoch(model, train, opt, { batchSize: o.batchSize, rng: o.rng, epoch, onBatch: o.onBatch });
-    if (o.test) info.test = evaluate(model, o.test);
-    history.push(info);
-    o.onEpoch?.(info);
+  for (const event of trainEpochs(model, train, opt, o)) {
+    if (event.type === 'batch') {
+      o.onBatch?.(event);
+      continue;
+    }
+    const { type: _, ...info } = event;
+    const done: EpochInfo & { test?: Evaluation } = info;
+    if (o.test) done.test = evaluate(model, o.test);
+    history.push(done);
+    o.onEpoch?.(done);
   }
   return history;
 }

@@ -1,12 +1,14 @@
-// It learns: one batch can be overfit, and a fixed seed gives a fixed loss curve.
+// It learns: one batch can be overfit, and a fixed seed gives a fixed loss curve. The one training
+// loop (trainBatches/trainEpochs) and its drivers agree, and the confusion matrix is oriented right.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cnn, mlp } from '../models/index.js';
 import { Adam, SGD, CosineLR, StepLR } from '../optim/index.js';
 import { Random, manualSeed } from '../tensor/random.js';
 import { ImageDataset } from '../data/dataset.js';
-import { DivergedError, evaluate, fit, trainEpoch, trainStep } from './index.js';
-import { tensor } from '../tensor/tensor.js';
+import { DivergedError, evaluate, fit, trainBatches, trainEpoch, trainEpochs, trainStep, type BatchInfo } from './index.js';
+import { tensor, type Tensor } from '../tensor/tensor.js';
+import { Module, type LayerSpec } from '../nn/module.js';
 import { Linear } from '../nn/layers.js';
 import { mseLoss } from '../losses/index.js';
 
@@ -100,4 +102,97 @@ test('learning-rate schedules', () => {
   assert.ok(Math.abs(cos.rate(2) - 0.5) < 1e-12);
   assert.ok(Math.abs(cos.rate(4)) < 1e-12);
   assert.throws(() => new SGD([tensor([1])], { lr: 0 }), /learning rate must be a positive number, got 0/);
+});
+
+/** A stand-in network that predicts, for each image, the class written in its first pixel (value c·10). */
+class FirstPixelModel extends Module {
+  forward(x: Tensor): Tensor {
+    const [N] = x.shape;
+    const logits = new Float32Array(N * 5);
+    for (let n = 0; n < N; n++) logits[n * 5 + Math.round((x.data[n * 784] * 255) / 10)] = 10;
+    return tensor(logits, [N, 5]);
+  }
+  toSpec(): LayerSpec {
+    return { type: 'FirstPixelModel' };
+  }
+}
+
+test('evaluate: the confusion matrix is confusion[actual][predicted]', () => {
+  // Labels and predictions (actual → predicted): 0→0, 1→3, 1→3, 2→0, 4→4; class 3 never occurs.
+  const cases: Array<[number, number]> = [[0, 0], [1, 3], [1, 3], [2, 0], [4, 4]];
+  const images = new Uint8Array(cases.length * 784);
+  cases.forEach(([, predicted], i) => (images[i * 784] = 10 * predicted));
+  const data = new ImageDataset(images, Uint8Array.from(cases.map(([actual]) => actual)), cases.length, 28, 28);
+  const e = evaluate(new FirstPixelModel(), data, 2, 5);
+  assert.deepEqual(e.confusion, [
+    [1, 0, 0, 0, 0],
+    [0, 0, 0, 2, 0],
+    [1, 0, 0, 0, 0],
+    [0, 0, 0, 0, 0],
+    [0, 0, 0, 0, 1],
+  ]);
+  assert.deepEqual(e.perClass, [1, 0, 0, 0, 1], 'recall of each actual class');
+  assert.equal(e.accuracy, 2 / 5);
+});
+
+test('trainBatches yields each step; trainEpoch and fit drive the same loop to the same numbers', () => {
+  const steps = (): BatchInfo[] => {
+    manualSeed(4);
+    const net = mlp({ hidden: [8], classes: 5 });
+    return [...trainBatches(net, bars(50, 3), new SGD(net.parameters(), { lr: 0.1 }), { batchSize: 20, rng: new Random(1), epoch: 2 })];
+  };
+  const s = steps();
+  assert.deepEqual(s.map((b) => [b.epoch, b.batch, b.batches, b.size, b.samples]), [[2, 1, 3, 20, 20], [2, 2, 3, 20, 40], [2, 3, 3, 10, 50]]);
+  const mean = (s[0].loss * 20 + s[1].loss * 20 + s[2].loss * 10) / 50;
+  assert.ok(Math.abs(s[2].meanLoss - mean) < 1e-12, `${s[2].meanLoss} vs ${mean}`);
+  assert.equal(s[2].accuracy, (s[0].correct + s[1].correct + s[2].correct) / 50);
+
+  manualSeed(4);
+  const net = mlp({ hidden: [8], classes: 5 });
+  const viaFit: BatchInfo[] = [];
+  const history = fit(net, bars(50, 3), new SGD(net.parameters(), { lr: 0.1 }), { epochs: 3, batchSize: 20, rng: new Random(1), onBatch: (b) => viaFit.push(b) });
+  assert.deepEqual(history.map((h) => h.epoch), [0, 1, 2]);
+  assert.equal(viaFit.length, 9);
+  // trainEpoch and fit's first epoch are the same loop from the same state: the same losses.
+  manualSeed(4);
+  const again = mlp({ hidden: [8], classes: 5 });
+  const one: number[] = [];
+  trainEpoch(again, bars(50, 3), new SGD(again.parameters(), { lr: 0.1 }), { batchSize: 20, rng: new Random(1), onBatch: (b) => one.push(b.loss) });
+  assert.deepEqual(one, s.map((b) => b.loss));
+  assert.deepEqual(viaFit.slice(0, 3).map((b) => b.loss), one);
+  assert.equal(history[0].trainLoss, s[2].meanLoss);
+});
+
+test('trainEpochs sets the learning rate from the schedule at the start of each epoch, counting epochs from 0', () => {
+  manualSeed(1);
+  const net = mlp({ hidden: [8], classes: 5 });
+  const opt = new SGD(net.parameters(), { lr: 1 });
+  const seen: Array<[string, number, number]> = [];
+  for (const e of trainEpochs(net, bars(20, 1), opt, { epochs: 3, batchSize: 10, schedule: new StepLR(0.4, 1, 0.5) })) {
+    seen.push([e.type, e.epoch, opt.lr]);
+  }
+  assert.deepEqual(seen, [
+    ['batch', 0, 0.4], ['batch', 0, 0.4], ['epoch', 0, 0.4],
+    ['batch', 1, 0.2], ['batch', 1, 0.2], ['epoch', 1, 0.2],
+    ['batch', 2, 0.1], ['batch', 2, 0.1], ['epoch', 2, 0.1],
+  ]);
+});
+
+test('DivergedError: one message from every driver, epochs and batches counted from 1', () => {
+  const message = (drive: (net: Module, data: ImageDataset, opt: SGD) => void): string => {
+    manualSeed(1);
+    const net = mlp({ hidden: [8], classes: 5 });
+    try {
+      drive(net, bars(40, 1), new SGD(net.parameters(), { lr: 1e30 }));
+    } catch (e) {
+      assert.ok(e instanceof DivergedError);
+      return e.message;
+    }
+    return 'no error';
+  };
+  const viaEpoch = message((n, d, o) => trainEpoch(n, d, o, { batchSize: 10, rng: new Random(1) }));
+  assert.equal(viaEpoch, message((n, d, o) => fit(n, d, o, { epochs: 2, batchSize: 10, rng: new Random(1) })));
+  assert.equal(viaEpoch, message((n, d, o) => [...trainEpochs(n, d, o, { epochs: 2, batchSize: 10, rng: new Random(1) })]));
+  assert.match(viaEpoch, /^training diverged: the loss became NaN or infinite at epoch 1, batch \d+ \(learning rate 1e\+30\); try a lower learning rate, e\.g\. 1e\+29$/);
+  assert.match(new DivergedError(0, 0, 0.5).message, /at epoch 1, batch 1 \(learning rate 0\.5\).*e\.g\. 0\.05$/);
 });

@@ -411,7 +411,8 @@ function trainConfig(): TrainConfig {
   return {
     arch: ($('#t-arch') as HTMLSelectElement).value as TrainConfig['arch'], hidden, kernels: num('t-kernels'), kernelSize: num('t-kernel-size'),
     pool: ($('#t-pool') as HTMLSelectElement).value as 'max' | 'avg', lr: num('t-lr'), optimizer: ($('#t-optimizer') as HTMLSelectElement).value as TrainConfig['optimizer'],
-    batchSize: num('t-batch'), epochs: num('t-epochs'), limit: num('t-limit'), seed: 1,
+    // The page keeps the learning rate constant (the command line's default is a cosine schedule).
+    schedule: 'none', batchSize: num('t-batch'), epochs: num('t-epochs'), limit: num('t-limit'), seed: 1,
   };
 }
 

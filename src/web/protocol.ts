@@ -1,15 +1,17 @@
 // Messages between the explainer page and its training worker.
+import type { TrainingConfig } from '../train/config.js';
 
-export interface TrainConfig {
-  arch: 'mlp' | 'dnn' | 'cnn';
+/**
+ * What to train (the configuration the command line builds from its flags; the page's form fills
+ * in the fields below, the rest take the shared defaults) and on what.
+ */
+export interface TrainConfig extends TrainingConfig {
   hidden: number[];
   kernels: number;
   kernelSize: number;
-  pool: 'max' | 'avg';
   lr: number;
-  optimizer: 'sgd' | 'momentum' | 'adam';
-  batchSize: number;
   epochs: number;
+  batchSize: number;
   /** Train on the first N training images. */
   limit: number;
   seed: number;

@@ -51,12 +51,6 @@ async function fetchIdx(name: string): Promise<Uint8Array> {
   return new Uint8Array(await r.arrayBuffer());
 }
 
-function build(c: TrainConfig): zg.Sequential {
-  if (c.arch === 'cnn') return zg.cnn({ kernels: c.kernels, kernelSize: c.kernelSize, pool: c.pool, hidden: c.hidden[0] ?? 100 });
-  if (c.arch === 'dnn') return zg.dnn({ hidden: c.hidden.length >= 2 ? c.hidden : [256, 128] });
-  return zg.mlp({ hidden: c.hidden.length ? [c.hidden[0]] : [128] });
-}
-
 const yieldToMessages = () => new Promise<void>((r) => setTimeout(r, 0));
 
 async function train(c: TrainConfig): Promise<void> {
@@ -67,56 +61,36 @@ async function train(c: TrainConfig): Promise<void> {
   const test = zg.ImageDataset.fromIdx(si, sl);
   zg.manualSeed(c.seed);
   const rng = new zg.Random(c.seed + 1);
-  model = build(c);
-  const params = model.parameters();
-  const opt = c.optimizer === 'adam' ? new zg.Adam(params, { lr: c.lr }) : new zg.SGD(params, { lr: c.lr, momentum: c.optimizer === 'momentum' ? 0.9 : 0 });
+  const { model: m, optimizer, schedule } = zg.buildTraining(c);
+  model = m;
   const watched = test.batch(WATCHED_DIGITS);
-  const conv = model.layers.find((l): l is zg.Conv2d => l instanceof zg.Conv2d) ?? null;
-  post({ type: 'status', message: `training ${c.arch}, ${model.parameterCount().toLocaleString('en-US')} parameters, backend ${zg.backend().name} (${zg.backend().threads} thread(s))` });
-  const b = zg.backend();
-  for (let epoch = 0; epoch < c.epochs; epoch++) {
-    const loader = new zg.DataLoader(train, { batchSize: c.batchSize, rng });
-    const batches = loader.length;
-    let batch = 0, lossSum = 0, correct = 0, samples = 0;
-    let start = performance.now(), timed = 0, lastReport = 0;
-    const epochStart = performance.now();
-    let sliceStart = performance.now();
-    for (const indices of loader.indexBatches()) {
-      const r = b.scope(() => {
-        const { x, y } = train.batch(indices);
-        return zg.trainStep(model!, opt, x, y);
-      });
-      if (!Number.isFinite(r.loss)) throw new zg.DivergedError(epoch + 1, batch, opt.lr);
-      batch++;
-      lossSum += r.loss * indices.length;
-      correct += r.correct;
-      samples += indices.length;
-      timed += indices.length;
-      const now = performance.now();
-      if (now - lastReport > 250 || batch === batches) {
-        lastReport = now;
-        const predictions = Array.from(zg.predictProbabilities(model!, watched.x).argmax(-1));
-        const kernels = conv ? Float32Array.from(conv.weight.data) : null;
-        post({ type: 'progress', epoch: epoch + 1, batch, batches, done: (epoch + batch / batches) / c.epochs, loss: lossSum / samples,
-          trainAccuracy: correct / samples, samplesPerSecond: timed / ((now - start) / 1000), kernels, kernelShape: conv ? [...conv.weight.shape] : null, predictions },
-          kernels ? [kernels.buffer] : []);
-      }
-      // Give pause/export messages a chance every ~50 ms of work.
-      if (now - sliceStart > 50) {
-        await yieldToMessages();
-        while (paused) {
-          await new Promise<void>((r) => (resumeWaiter = r));
-          start = performance.now();
-          timed = 0;
-        }
-        sliceStart = performance.now();
-      }
+  const conv = m.layers.find((l): l is zg.Conv2d => l instanceof zg.Conv2d) ?? null;
+  post({ type: 'status', message: `training ${c.arch}, ${m.parameterCount().toLocaleString('en-US')} parameters, backend ${zg.backend().name} (${zg.backend().threads} thread(s))` });
+  let lastReport = 0;
+  let sliceStart = performance.now();
+  for (const e of zg.trainEpochs(m, train, optimizer, { epochs: c.epochs, batchSize: c.batchSize, rng, schedule })) {
+    if (e.type === 'epoch') {
+      post({ type: 'status', message: `epoch ${e.epoch + 1}: evaluating on the 10,000 test images…` });
+      await yieldToMessages();
+      const { accuracy } = zg.evaluate(m, test);
+      post({ type: 'epoch', epoch: e.epoch + 1, trainLoss: e.trainLoss, testAccuracy: accuracy, seconds: e.seconds });
+      continue;
     }
-    const seconds = (performance.now() - epochStart) / 1000;
-    post({ type: 'status', message: `epoch ${epoch + 1}: evaluating on the 10,000 test images…` });
-    await yieldToMessages();
-    const e = zg.evaluate(model, test);
-    post({ type: 'epoch', epoch: epoch + 1, trainLoss: lossSum / samples, testAccuracy: e.accuracy, seconds });
+    const now = performance.now();
+    if (now - lastReport > 250 || e.batch === e.batches) {
+      lastReport = now;
+      const predictions = Array.from(zg.predictProbabilities(m, watched.x).argmax(-1));
+      const kernels = conv ? Float32Array.from(conv.weight.data) : null;
+      post({ type: 'progress', epoch: e.epoch + 1, batch: e.batch, batches: e.batches, done: (e.epoch + e.batch / e.batches) / c.epochs, loss: e.meanLoss,
+        trainAccuracy: e.accuracy, samplesPerSecond: e.samples / e.seconds, kernels, kernelShape: conv ? [...conv.weight.shape] : null, predictions },
+        kernels ? [kernels.buffer] : []);
+    }
+    // Give pause/export messages a chance every ~50 ms of work; the loop waits here between steps while paused.
+    if (now - sliceStart > 50) {
+      await yieldToMessages();
+      while (paused) await new Promise<void>((r) => (resumeWaiter = r));
+      sliceStart = performance.now();
+    }
   }
   sendModel(true);
 }
