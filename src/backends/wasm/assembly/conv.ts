@@ -1,5 +1,6 @@
 // Convolution through im2col + the packed matrix multiply, and pooling. Threads split the batch.
-import { claim, gemmBlock, gemmNTBlock, gemmScratchBytes, SYNC_BYTES } from './gemm';
+import { claim, gemmBlock, gemmScratchBytes, SYNC_BYTES } from './gemm';
+import { gemmNTBlock } from './gemm-nt';
 
 /** Share [lo, hi) of n items for thread tid of nt. */
 @inline function lo(n: i32, tid: i32, nt: i32): i32 { return <i32>((<i64>n * tid) / nt); }

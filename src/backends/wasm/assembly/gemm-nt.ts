@@ -1,0 +1,72 @@
+// A·Bᵀ as blocked dot products: the matrix multiply of dense layers, where both operands' rows are
+// contiguous and packing would cost more than it saves.
+import { epilogue, fma } from './gemm';
+
+/**
+ * C[m0:m1, :] (+)= A·Bᵀ with A (M×K) and B (N×K) both row-major: every C element is a dot product
+ * of two contiguous rows, so nothing needs packing. Blocks of 3×3 dot products share their loads
+ * (9 accumulators + 6 loaded vectors fit the 15 registers). Fast for the shapes of dense layers
+ * and of the convolution filter gradient, where packing a transposed operand would cost more than
+ * the arithmetic. Epilogue: + bias[n] (N values, or 0 for none), then ReLU if relu.
+ */
+export function gemmNTBlock(M: i32, N: i32, K: i32, a: usize, b: usize, beta: i32, c: usize, m0: i32, m1: i32,
+                            bias: usize, relu: bool): void {
+  const K4 = K & ~3;
+  const rowA = <usize>K * 4;
+  let m = m0;
+  for (; m + 3 <= m1; m += 3) {
+    const a0 = a + <usize>m * rowA, a1 = a0 + rowA, a2 = a1 + rowA;
+    let n = 0;
+    for (; n + 3 <= N; n += 3) {
+      const b0 = b + <usize>n * rowA, b1 = b0 + rowA, b2 = b1 + rowA;
+      let s00 = f32x4.splat(0), s01 = f32x4.splat(0), s02 = f32x4.splat(0);
+      let s10 = f32x4.splat(0), s11 = f32x4.splat(0), s12 = f32x4.splat(0);
+      let s20 = f32x4.splat(0), s21 = f32x4.splat(0), s22 = f32x4.splat(0);
+      for (let k: usize = 0; k < <usize>K4 * 4; k += 16) {
+        const x0 = v128.load(a0 + k), x1 = v128.load(a1 + k), x2 = v128.load(a2 + k);
+        const y0 = v128.load(b0 + k), y1 = v128.load(b1 + k), y2 = v128.load(b2 + k);
+        s00 = fma(x0, y0, s00); s01 = fma(x0, y1, s01); s02 = fma(x0, y2, s02);
+        s10 = fma(x1, y0, s10); s11 = fma(x1, y1, s11); s12 = fma(x1, y2, s12);
+        s20 = fma(x2, y0, s20); s21 = fma(x2, y1, s21); s22 = fma(x2, y2, s22);
+      }
+      finishDot(s00, a0, b0, K4, K, c, m, n, N, beta, bias, relu); finishDot(s01, a0, b1, K4, K, c, m, n + 1, N, beta, bias, relu); finishDot(s02, a0, b2, K4, K, c, m, n + 2, N, beta, bias, relu);
+      finishDot(s10, a1, b0, K4, K, c, m + 1, n, N, beta, bias, relu); finishDot(s11, a1, b1, K4, K, c, m + 1, n + 1, N, beta, bias, relu); finishDot(s12, a1, b2, K4, K, c, m + 1, n + 2, N, beta, bias, relu);
+      finishDot(s20, a2, b0, K4, K, c, m + 2, n, N, beta, bias, relu); finishDot(s21, a2, b1, K4, K, c, m + 2, n + 1, N, beta, bias, relu); finishDot(s22, a2, b2, K4, K, c, m + 2, n + 2, N, beta, bias, relu);
+    }
+    for (; n < N; n++) {
+      const b0 = b + <usize>n * rowA;
+      finishDot(dot4(a0, b0, K4), a0, b0, K4, K, c, m, n, N, beta, bias, relu);
+      finishDot(dot4(a1, b0, K4), a1, b0, K4, K, c, m + 1, n, N, beta, bias, relu);
+      finishDot(dot4(a2, b0, K4), a2, b0, K4, K, c, m + 2, n, N, beta, bias, relu);
+    }
+  }
+  for (; m < m1; m++) {
+    const a0 = a + <usize>m * rowA;
+    for (let n = 0; n < N; n++) {
+      const b0 = b + <usize>n * rowA;
+      finishDot(dot4(a0, b0, K4), a0, b0, K4, K, c, m, n, N, beta, bias, relu);
+    }
+  }
+}
+
+@inline function dot4(x: usize, y: usize, K4: i32): v128 {
+  let s = f32x4.splat(0);
+  for (let k: usize = 0; k < <usize>K4 * 4; k += 16) s = fma(v128.load(x + k), v128.load(y + k), s);
+  return s;
+}
+
+/** Sum the 4 lanes, add the K % 4 tail, and store (or add) into C[m, n] with the epilogue. */
+@inline function finishDot(s: v128, x: usize, y: usize, K4: i32, K: i32, c: usize, m: i32, n: i32, N: i32, beta: i32,
+                           bias: usize, relu: bool): void {
+  let v = f32x4.extract_lane(s, 0) + f32x4.extract_lane(s, 1) + f32x4.extract_lane(s, 2) + f32x4.extract_lane(s, 3);
+  for (let k = K4; k < K; k++) v += load<f32>(x + <usize>k * 4) * load<f32>(y + <usize>k * 4);
+  const at = c + (<usize>m * N + n) * 4;
+  if (beta) v += load<f32>(at);
+  store<f32>(at, epilogue(v, bias, n, 0, 0, relu));
+}
+
+/** Thread `tid` of `nt`: its share of the rows of C = A·Bᵀ (+C) (+ bias) (then ReLU). */
+export function gemmNT(M: i32, N: i32, K: i32, a: usize, b: usize, beta: i32, c: usize, bias: usize, relu: bool, tid: i32, nt: i32): void {
+  const blocks = (M + 2) / 3;
+  gemmNTBlock(M, N, K, a, b, beta, c, min(M, ((blocks * tid) / nt) * 3), min(M, ((blocks * (tid + 1)) / nt) * 3), bias, relu);
+}
