@@ -59,7 +59,11 @@ for (const backendName of ['reference', 'wasm']) {
   for (const c of fixture.cases) {
     test(`${backendName}: ${c.optimizer} ${JSON.stringify(c.options)} matches PyTorch's ${c.torch} for three steps`, () => {
       const after = run(backendName, c);
-      after.forEach((p, step) => assertClose(p, c.after[step], TOL, `${backendName} ${c.name}, parameter after step ${step + 1}`));
+      after.forEach((p, step) => {
+        // NOTE: assertClose lets NaN through (NaN > tol is false); a step count gone negative gives √(negative).
+        assert.ok(p.every(Number.isFinite), `${backendName} ${c.name}: parameter after step ${step + 1} is not finite: ${p}`);
+        assertClose(p, c.after[step], TOL, `${backendName} ${c.name}, parameter after step ${step + 1}`);
+      });
     });
   }
 }
