@@ -7,6 +7,7 @@ import { DataLoader, type ImageDataset } from '../data/dataset.js';
 import type { Random } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { backend } from '../backends/index.js';
+import '../ops/methods.js'; // argmax() and softmax() on tensors
 
 /** Thrown when the loss becomes NaN or infinite. */
 export class DivergedError extends Error {
