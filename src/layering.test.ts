@@ -29,6 +29,9 @@
 //      any folder on an earlier line, never one on its own line or a later one). So the folders
 //      form no cycle, and the list reads as the architecture from the bottom up.
 //   6. No import cycle between files.
+//   7. A test that loads Tensor at run time also loads its methods (src/ops/methods.ts), directly or
+//      through a module that does (index.ts, ops/index.ts, nn/module.ts, data/dataset.ts, test/helpers.ts):
+//      src/tensor no longer imports them, and `x.add is not a function` is a confusing failure.
 // Type-only imports (`import type`, `export type ... from`, `typeof import(...)`, and
 // `declare module` augmentations) count in every rule: a type cycle is still a cycle for the
 // reader, and the graph has none, so there is no need for an exemption. Rule 2 is the one place
@@ -242,6 +245,25 @@ test('rule 5: folders depend only on the layers below them', () => {
 test('rule 6: no import cycle between files', () => {
   const fileEdges = allEdges.filter((e) => e.to !== null).map((e) => [e.from, e.to!] as const);
   report('rule 6: import cycles between files', findCycles(fileEdges).map((c) => c.join(' -> ')));
+});
+
+test('rule 7: every test that loads Tensor also loads its methods', () => {
+  // Reachability over run-time edges only: a type-only import loads nothing.
+  const runtime = new Map<string, string[]>();
+  for (const e of allEdges) if (e.to !== null && !e.typeOnly) runtime.set(e.from, [...(runtime.get(e.from) ?? []), e.to]);
+  const closure = (file: string): Set<string> => {
+    const seen = new Set([file]);
+    const todo = [file];
+    while (todo.length > 0) for (const next of runtime.get(todo.pop()!) ?? []) if (!seen.has(next)) { seen.add(next); todo.push(next); }
+    return seen;
+  };
+  const problems = files.filter((f) => f.endsWith('.test.ts')).flatMap((f) => {
+    const loaded = closure(f);
+    return loaded.has('tensor/tensor.ts') && !loaded.has('ops/methods.ts')
+      ? [`${f} loads tensor/tensor.ts but not ops/methods.ts: add \`import '${relative(dirname(f), 'ops/methods.js').split(sep).join('/').replace(/^(?!\.)/, './')}';\``]
+      : [];
+  });
+  report('rule 7: Tensor methods are loaded wherever Tensor is', problems);
 });
 
 test("layering: 'zerograd' attaches backward() and every op method to Tensor", () => {
