@@ -1,4 +1,8 @@
 // zerograd: deep learning built from zero. The browser-safe core.
+// Tensor's methods are attached by the layers that own them (src/tensor/tensor.ts says where):
+// backward() by the autograd engine, the ops by ops/methods.ts. Both load here, so every user has them.
+import './autograd/engine.js';
+import './ops/methods.js';
 export { Tensor, tensor, zeros, ones, full, randn, rand, type DType, type TensorOptions } from './tensor/tensor.js';
 export { Random, manualSeed, defaultRandom } from './tensor/random.js';
 export { sizeOf, broadcastShapes, formatShape } from './tensor/shape.js';

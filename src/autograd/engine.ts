@@ -10,13 +10,26 @@ import { backend } from '../backends/index.js';
 import { Tensor } from '../tensor/tensor.js';
 import { formatShape, shapeEquals, sizeOf } from '../tensor/shape.js';
 
-export interface GradNode {
-  /** Name of the op, for error messages and graph printing. */
-  op: string;
-  parents: Tensor[];
-  /** Adds the parents' gradient contributions, given dy for this node's output. */
-  backward: (dy: Data) => void;
+export type { GradNode } from '../tensor/tensor.js';
+
+// `tensor.backward()` is the autograd layer's method on Tensor: declared here by module
+// augmentation (the type merges into the Tensor class) and attached to the prototype below,
+// so src/tensor does not import the engine. Any module that imports this one has it.
+declare module '../tensor/tensor.js' {
+  interface Tensor {
+    /**
+     * Backpropagate from this tensor: fills `.grad` of every leaf it depends on.
+     * `grad` (dy for this tensor) defaults to 1 and is required when the tensor is not a scalar.
+     * @example const loss = crossEntropy(model.forward(x), labels); loss.backward();
+     */
+    backward(grad?: Tensor): void;
+  }
 }
+
+Object.defineProperty(Tensor.prototype, 'backward', {
+  value: function backward(this: Tensor, grad?: Tensor): void { runBackward(this, grad); },
+  writable: true, configurable: true, enumerable: false, // like a method written in the class body
+});
 
 let gradEnabled = true;
 

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { gradcheck } from './gradcheck.js';
 import { accumulate, result } from './engine.js';
 import { rand64 } from '../test/helpers.js';
+import '../ops/methods.js'; // x.mul(x) in the functions checked
 import type { Tensor } from '../tensor/tensor.js';
 
 /** y = x², with a deliberately wrong backward (dx = dy·x instead of 2·dy·x). */

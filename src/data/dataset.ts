@@ -1,6 +1,7 @@
 // Image classification data kept as bytes, converted to float tensors one batch at a time.
 import { Tensor } from '../tensor/tensor.js';
 import { backend } from '../backends/index.js';
+import '../ops/methods.js'; // the batches it hands out have the op methods: x.reshape(...)
 import type { Lifetime } from '../backends/backend.js';
 import { defaultRandom, type Random } from '../tensor/random.js';
 import { parseIdx } from './idx.js';

@@ -1,5 +1,7 @@
 // Loss functions: how wrong the network is, as one number to minimize.
 import { softmaxCrossEntropy } from '../ops/softmax.js';
+import { mul, sub } from '../ops/elementwise.js';
+import { mean } from '../ops/reduce.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { formatShape, shapeEquals } from '../tensor/shape.js';
 
@@ -21,8 +23,8 @@ export function mseLoss(prediction: Tensor, target: Tensor): Tensor {
   if (!shapeEquals(prediction.shape, target.shape)) {
     throw new Error(`mseLoss: prediction ${formatShape(prediction.shape)} and target ${formatShape(target.shape)} must have the same shape`);
   }
-  const diff = prediction.sub(target);
-  return diff.mul(diff).mean();
+  const diff = sub(prediction, target);
+  return mean(mul(diff, diff));
 }
 
 /** Loss as an object, PyTorch style: `new CrossEntropyLoss().forward(logits, labels)`. */

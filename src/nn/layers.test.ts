@@ -9,6 +9,7 @@ import { cnn, dnn, mlp } from '../models/index.js';
 import { summarize } from './summary.js';
 import type { Module } from './module.js';
 import { crossEntropy } from '../losses/index.js';
+import '../ops/methods.js'; // .softmax() on tensors
 
 /** Copy a float32 module's parameters into float64 tensors so finite differences are exact enough. */
 function to64(m: Module): void {

@@ -1,6 +1,7 @@
 // Module: the building block of networks, in the shape PyTorch users know.
 import { Tensor } from '../tensor/tensor.js';
 import { clearGrad } from '../autograd/engine.js';
+import '../ops/methods.js'; // a module's output has the op methods: net.forward(x).softmax()
 import { formatShape, shapeEquals } from '../tensor/shape.js';
 
 /** A layer as plain data: its type and options. Model files store networks as these. */

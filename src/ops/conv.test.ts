@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { assertClose, assertGrad, rand64 } from '../test/helpers.js';
 import { avgPool2d, conv2d, maxPool2d } from './conv.js';
+import './methods.js'; // .relu() on tensors
 import { tensor } from '../tensor/tensor.js';
 import { Random } from '../tensor/random.js';
 import { convCell } from '../backends/reference/conv.js';

@@ -1,4 +1,5 @@
-// All ops, as functions. Most are also methods on Tensor.
+// All ops, as functions. Most are also methods on Tensor: importing this module attaches them.
+import './methods.js';
 export { add, sub, mul, div, neg, exp, log, sqrt, abs, pow, scale, relu, sigmoid, tanh } from './elementwise.js';
 export { sum, mean, max, argmax } from './reduce.js';
 export { reshape, flatten, transpose, slice, pad, concat } from './shape.js';

@@ -3,6 +3,7 @@ import { backend } from '../backends/index.js';
 import { accumulate, result } from '../autograd/engine.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { normalizeAxis, sizeOf } from '../tensor/shape.js';
+import { mul } from './elementwise.js';
 
 function resolveAxes(x: Tensor, axes: number | number[] | undefined, op: string): number[] {
   if (axes === undefined) return x.shape.map((_, i) => i);
@@ -35,7 +36,7 @@ export function sum(x: Tensor, axes?: number | number[], keepDims = false): Tens
 export function mean(x: Tensor, axes?: number | number[], keepDims = false): Tensor {
   const ax = resolveAxes(x, axes, 'mean');
   const count = ax.reduce((n, a) => n * x.shape[a], 1);
-  return sum(x, ax, keepDims).mul(1 / count);
+  return mul(sum(x, ax, keepDims), 1 / count);
 }
 
 /**

@@ -1,27 +1,12 @@
 // Shapes: sizes, strides and broadcasting.
 //
 // A tensor's elements are stored row-major (C order): the last axis varies fastest.
-// For shape (N, C, H, W) the strides are (C·H·W, H·W, W, 1).
+// The layout itself (sizeOf, stridesOf, broadcastStrides) lives in src/backends/strides.ts,
+// with the kernels that walk flat memory by it (backends import nothing from src/tensor);
+// it is re-exported here for the layers above.
+import type { Shape } from '../backends/strides.js';
 
-export type Shape = readonly number[];
-
-/** Number of elements in a tensor of this shape (1 for a scalar, shape []). */
-export function sizeOf(shape: Shape): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
-}
-
-/** Row-major strides: stride[i] = product of shape[i+1..]. */
-export function stridesOf(shape: Shape): number[] {
-  const strides = new Array<number>(shape.length);
-  let s = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    strides[i] = s;
-    s *= shape[i];
-  }
-  return strides;
-}
+export { sizeOf, stridesOf, broadcastStrides, type Shape } from '../backends/strides.js';
 
 export function shapeEquals(a: Shape, b: Shape): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
@@ -45,20 +30,6 @@ export function broadcastShapes(a: Shape, b: Shape, op = 'broadcast'): number[] 
       throw new Error(`${op}: shapes ${formatShape(a)} and ${formatShape(b)} cannot be broadcast together (axis ${i}: ${da} vs ${db})`);
     }
     out[i] = da === 1 ? db : da;
-  }
-  return out;
-}
-
-/**
- * Strides for reading an operand of shape `from` as if it had the broadcast shape `to`:
- * axes that are missing or of size 1 get stride 0, so the same element repeats.
- */
-export function broadcastStrides(from: Shape, to: Shape): number[] {
-  const own = stridesOf(from);
-  const out = new Array<number>(to.length).fill(0);
-  const offset = to.length - from.length;
-  for (let i = 0; i < from.length; i++) {
-    out[offset + i] = from[i] === 1 ? 0 : own[i];
   }
   return out;
 }

@@ -1,17 +1,31 @@
 // The Tensor: an n-dimensional array of float32 (or float64, for gradient checks)
 // that remembers how it was computed, so gradients can flow back through it.
+//
+// This file holds the data structure only: storage, shape, the gradient slots, and the
+// factories. The methods a user calls on a tensor are attached by the layers that own
+// them, so that src/tensor imports nothing above it (src/layering.test.ts enforces this):
+//   - `backward()` by src/autograd/engine.ts,
+//   - the ops (`add`, `matmul`, `relu`, `softmax`, `sum`, `reshape`, ...) by src/ops/methods.ts.
+// Both use TypeScript module augmentation (their types merge into this class) and define the
+// methods on Tensor.prototype. Importing 'zerograd' (src/index.ts) loads both.
 import type { Data } from '../backends/backend.js';
 import { backend } from '../backends/index.js';
-import { runBackward, type GradNode } from '../autograd/engine.js';
 import { checkShape, formatShape, sizeOf } from './shape.js';
 import { defaultRandom, type Random } from './random.js';
-import * as ew from '../ops/elementwise.js';
-import * as red from '../ops/reduce.js';
-import * as sh from '../ops/shape.js';
-import * as mm from '../ops/matmul.js';
-import * as sm from '../ops/softmax.js';
 
 export type DType = 'float32' | 'float64';
+
+/**
+ * One recorded op in the autograd graph, kept on the tensor it produced (`gradFn`).
+ * Defined here, beside the field that holds it; src/autograd/engine.ts creates and walks them.
+ */
+export interface GradNode {
+  /** Name of the op, for error messages and graph printing. */
+  op: string;
+  parents: Tensor[];
+  /** Adds the parents' gradient contributions, given dy for this node's output. */
+  backward: (dy: Data) => void;
+}
 
 /** What reading a reclaimed tensor says: why, and how to keep what you need. */
 export const RECLAIMED_MESSAGE = 'its memory was reclaimed. Outside scope(), zerograd frees the results of a training step once ' +
@@ -87,45 +101,13 @@ export class Tensor {
     return this;
   }
 
-  /**
-   * Backpropagate from this tensor: fills `.grad` of every leaf it depends on.
-   * @example const loss = model.forward(x).crossEntropy(labels); loss.backward();
-   */
-  backward(grad?: Tensor): void {
-    runBackward(this, grad);
-  }
-
   toString(): string {
     const head = Array.from(this.data.subarray(0, 8), (v) => v.toFixed(4)).join(', ');
     return `Tensor${formatShape(this.shape)} [${head}${this.size > 8 ? ', …' : ''}]`;
   }
 
-  // ---- ops as methods (see src/ops for the math and gradients) ----
-  add(o: Tensor | number): Tensor { return ew.add(this, o); }
-  sub(o: Tensor | number): Tensor { return ew.sub(this, o); }
-  mul(o: Tensor | number): Tensor { return ew.mul(this, o); }
-  div(o: Tensor | number): Tensor { return ew.div(this, o); }
-  neg(): Tensor { return ew.neg(this); }
-  exp(): Tensor { return ew.exp(this); }
-  log(): Tensor { return ew.log(this); }
-  sqrt(): Tensor { return ew.sqrt(this); }
-  pow(p: number): Tensor { return ew.pow(this, p); }
-  abs(): Tensor { return ew.abs(this); }
-  relu(): Tensor { return ew.relu(this); }
-  sigmoid(): Tensor { return ew.sigmoid(this); }
-  tanh(): Tensor { return ew.tanh(this); }
-  sum(axes?: number | number[], keepDims = false): Tensor { return red.sum(this, axes, keepDims); }
-  mean(axes?: number | number[], keepDims = false): Tensor { return red.mean(this, axes, keepDims); }
-  max(axes?: number | number[], keepDims = false): Tensor { return red.max(this, axes, keepDims); }
-  argmax(axis = -1): Int32Array { return red.argmax(this, axis); }
-  reshape(shape: number[]): Tensor { return sh.reshape(this, shape); }
-  flatten(startAxis = 1): Tensor { return sh.flatten(this, startAxis); }
-  transpose(perm?: number[]): Tensor { return sh.transpose(this, perm); }
-  slice(starts: number[], ends: number[]): Tensor { return sh.slice(this, starts, ends); }
-  pad(pads: Array<[number, number]>): Tensor { return sh.pad(this, pads); }
-  matmul(o: Tensor): Tensor { return mm.matmul(this, o); }
-  softmax(axis = -1): Tensor { return sm.softmax(this, axis); }
-  logSoftmax(axis = -1): Tensor { return sm.logSoftmax(this, axis); }
+  // backward() and the op methods are declared and attached in src/autograd/engine.ts and
+  // src/ops/methods.ts (see the top of this file).
 }
 
 // ---- factories ----

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { gradcheck, type GradcheckOptions } from '../autograd/gradcheck.js';
 import { Random } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
+import '../ops/methods.js'; // the functions the tests check call x.mul(...), x.relu(), ...
 
 /** A float64 tensor of N(0,1) values (or uniform in [lo,hi)) that requires grad. */
 export function rand64(shape: number[], seed: number, range?: [number, number]): Tensor {

@@ -11,6 +11,7 @@ import { DataLoader, type ImageDataset } from '../data/dataset.js';
 import type { Random } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { backend } from '../backends/index.js';
+import '../ops/methods.js'; // argmax() and softmax() on tensors
 
 /** Thrown when the loss becomes NaN or infinite. `epoch` and `batch` count from 0; the message counts from 1. */
 export class DivergedError extends Error {

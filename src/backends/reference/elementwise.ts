@@ -1,6 +1,6 @@
 // Reference elementwise kernels: one plain loop each.
 import type { BinaryOp, Data, ScalarFunction } from '../backend.js';
-import { broadcastStrides, sizeOf } from '../../tensor/shape.js';
+import { broadcastStrides, sizeOf } from '../strides.js';
 
 /** y[i] = f(x[i]). The function and its derivative are math, defined in src/ops/elementwise.ts. */
 export function map(fn: ScalarFunction, x: Data, y: Data, p: number): void {

@@ -1,6 +1,6 @@
 // Reference reductions and data movement.
 import type { Data, ReduceOp } from '../backend.js';
-import { sizeOf, stridesOf } from '../../tensor/shape.js';
+import { sizeOf, stridesOf } from '../strides.js';
 
 /**
  * out = sum or max of x over `axes`.  x:(shape) -> out:(shape with those axes = 1)
