@@ -70,15 +70,22 @@ export interface DataLoaderOptions {
 }
 
 /**
- * Mini-batches over a dataset, reshuffled at the start of every pass.
- * @example for (const { x, y } of new DataLoader(train, { batchSize: 64 })) { … }
+ * Mini-batches over a dataset, reshuffled at the start of every pass (unlike PyTorch, shuffling is
+ * on by default: `{ shuffle: false }` for a test set in a fixed order). Iterating gives `{ x, y }`:
+ * images (B,1,H,W) and their integer labels.
+ * @example for (const { x, y } of new DataLoader(train, 64)) { … }       // PyTorch's DataLoader(data, batch_size=64)
+ * @example new DataLoader(test, { batchSize: 1000, shuffle: false })
  */
 export class DataLoader {
   readonly batchSize: number;
   readonly shuffle: boolean;
   private readonly rng: Random;
 
-  constructor(readonly dataset: ImageDataset, o: DataLoaderOptions = {}) {
+  constructor(dataset: ImageDataset, batchSize?: number, options?: Omit<DataLoaderOptions, 'batchSize'>);
+  constructor(dataset: ImageDataset, options?: DataLoaderOptions);
+  constructor(readonly dataset: ImageDataset, a: number | DataLoaderOptions = {}, b: DataLoaderOptions = {}) {
+    if (!(dataset instanceof ImageDataset)) throw new Error(`DataLoader: expected an ImageDataset as the first argument, got ${dataset === null ? 'null' : typeof dataset}`);
+    const o: DataLoaderOptions = typeof a === 'number' ? { ...b, batchSize: a } : a;
     this.batchSize = o.batchSize ?? 64;
     if (!Number.isInteger(this.batchSize) || this.batchSize < 1) throw new Error(`DataLoader: batchSize must be a positive integer, got ${this.batchSize}`);
     this.shuffle = o.shuffle ?? true;
