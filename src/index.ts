@@ -1,5 +1,5 @@
 // zerograd: deep learning built from zero. The browser-safe core.
-export { Tensor, tensor, zeros, ones, full, randn, rand, type DType, type TensorOptions, type Nested } from './tensor/tensor.js';
+export { Tensor, tensor, zeros, ones, full, randn, rand, type DType, type TensorOptions } from './tensor/tensor.js';
 export { Random, manualSeed, defaultRandom } from './tensor/random.js';
 export { sizeOf, broadcastShapes, formatShape } from './tensor/shape.js';
 export { noGrad, isGradEnabled, type GradNode } from './autograd/engine.js';
@@ -13,6 +13,7 @@ export {
   type LinearOptions, type LinearConfig, type Conv2dLayerOptions, type Conv2dConfig, type PoolOptions, type PoolConfig,
 } from './nn/layers.js';
 export type { Size2 } from './nn/args.js';
+export type { Nested } from './tensor/tensor.js';
 export { countCorrect } from './nn/metrics.js';
 export * as init from './nn/init.js';
 export { crossEntropy, mseLoss, CrossEntropyLoss, MSELoss } from './losses/index.js';

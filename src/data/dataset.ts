@@ -40,6 +40,20 @@ export class ImageDataset {
     return new ImageDataset(this.images.subarray(0, k * px), this.labels.subarray(0, k), k, this.height, this.width);
   }
 
+  /** The examples at `indices`, in that order (a copy). */
+  subset(indices: ArrayLike<number>): ImageDataset {
+    const px = this.height * this.width;
+    const images = new Uint8Array(indices.length * px);
+    const labels = new Uint8Array(indices.length);
+    for (let i = 0; i < indices.length; i++) {
+      const j = indices[i];
+      if (!Number.isInteger(j) || j < 0 || j >= this.count) throw new Error(`subset: index ${j} is outside the dataset's ${this.count} examples`);
+      images.set(this.images.subarray(j * px, (j + 1) * px), i * px);
+      labels[i] = this.labels[j];
+    }
+    return new ImageDataset(images, labels, indices.length, this.height, this.width);
+  }
+
   /** Number of classes: the largest label + 1. */
   get classes(): number {
     let m = 0;

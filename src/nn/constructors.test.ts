@@ -2,12 +2,8 @@
 // a wrong call names the layer, the argument and the expected call. Fields register themselves.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AvgPool2d, Conv2d, Dropout, Flatten, Linear, MaxPool2d, ReLU, Sequential } from './layers.js';
-import { Module } from './module.js';
-import { Tensor, tensor, zeros } from '../tensor/tensor.js';
-import { Random } from '../tensor/random.js';
-import { crossEntropy } from '../losses/index.js';
-import { SGD } from '../optim/index.js';
+// The public entry, as a user imports it (it also attaches every Tensor method).
+import { AvgPool2d, Conv2d, Dropout, Flatten, Linear, MaxPool2d, ReLU, Sequential, Module, Tensor, tensor, zeros, Random, crossEntropy, SGD } from '../index.js';
 
 test('Linear: positional sizes, then options; the same layer as the one-object form', () => {
   const a = new Linear(784, 128, { rng: new Random(1) });

@@ -1,8 +1,7 @@
 // The Tensor methods a PyTorch user reaches for first: item, numel, dim, tolist, detach; and countCorrect.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tensor, zeros } from './tensor.js';
-import { countCorrect } from '../nn/metrics.js';
+import { tensor, zeros, countCorrect } from '../index.js';   // the public entry, which attaches every Tensor method
 
 test('numel, dim, shape and size', () => {
   const x = zeros([2, 3, 4]);
