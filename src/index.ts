@@ -14,12 +14,16 @@ export type { Backend, Data, Conv2dGeometry, Pool2dGeometry } from './backends/b
 export { Module, type LayerSpec } from './nn/module.js';
 export {
   Linear, Conv2d, MaxPool2d, AvgPool2d, Flatten, ReLU, Sigmoid, Tanh, Softmax, Dropout, Sequential, moduleFromSpec,
+  type LinearOptions, type LinearConfig, type Conv2dLayerOptions, type Conv2dConfig, type PoolOptions, type PoolConfig,
 } from './nn/layers.js';
+export type { Size2 } from './nn/args.js';
+export type { Nested } from './tensor/tensor.js';
+export { countCorrect } from './nn/metrics.js';
 export * as init from './nn/init.js';
 export { crossEntropy, mseLoss, CrossEntropyLoss, MSELoss } from './losses/index.js';
 export { Optimizer, SGD, Adam, StepLR, CosineLR, type Schedule } from './optim/index.js';
 export { parseIdx, encodeIdx } from './data/idx.js';
-export { ImageDataset, DataLoader } from './data/dataset.js';
+export { ImageDataset, DataLoader, type DataLoaderOptions } from './data/dataset.js';
 export { mlp, dnn, cnn, type Arch, type Activation, type MlpOptions, type CnnOptions } from './models/index.js';
 export { encodeModel, decodeModel, FORMAT_VERSION, type SavedModel } from './io/model-file.js';
 export {

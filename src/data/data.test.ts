@@ -104,6 +104,21 @@ test('DataLoader: seeded shuffles, every example once per pass, pixels scaled to
   assert.deepEqual(batches.map((b) => b.x.shape), [[4, 1, 4, 3], [4, 1, 4, 3], [2, 1, 4, 3]]);
   assert.equal(batches[0].x.data[1], Math.fround(7 / 255));
   assert.throws(() => new DataLoader(ds, { batchSize: 0 }), /batchSize must be a positive integer, got 0/);
+  // PyTorch's DataLoader(data, batch_size): the batch size as the second argument.
+  assert.deepEqual([...new DataLoader(ds, 4, { shuffle: false })].map((b) => b.x.shape[0]), [4, 4, 2]);
+  assert.deepEqual([...new DataLoader(ds, 3, { rng: new Random(1) })].flatMap((b) => Array.from(b.y)),
+    [...new DataLoader(ds, { batchSize: 3, rng: new Random(1) })].flatMap((b) => Array.from(b.y)));
+  assert.throws(() => new DataLoader(ds, 0), /batchSize must be a positive integer, got 0/);
+});
+
+test('ImageDataset.subset: the chosen examples in the chosen order', () => {
+  const { images, labels } = tinySet(10);
+  const ds = new ImageDataset(images, labels, 10, 4, 3);
+  const sub = ds.subset([7, 2, 7]);
+  assert.equal(sub.count, 3);
+  assert.deepEqual(Array.from(sub.labels), [7, 2, 7]);
+  assert.deepEqual(Array.from(sub.images.subarray(12, 24)), Array.from(images.subarray(24, 36)));
+  assert.throws(() => ds.subset([10]), /subset: index 10 is outside the dataset's 10 examples/);
 });
 
 test('frameDigit: a dark digit on white paper becomes a centered white digit in a 20-pixel box', () => {

@@ -42,6 +42,20 @@ export class ImageDataset {
     return new ImageDataset(this.images.subarray(0, k * px), this.labels.subarray(0, k), k, this.height, this.width);
   }
 
+  /** The examples at `indices`, in that order (a copy). */
+  subset(indices: ArrayLike<number>): ImageDataset {
+    const px = this.height * this.width;
+    const images = new Uint8Array(indices.length * px);
+    const labels = new Uint8Array(indices.length);
+    for (let i = 0; i < indices.length; i++) {
+      const j = indices[i];
+      if (!Number.isInteger(j) || j < 0 || j >= this.count) throw new Error(`subset: index ${j} is outside the dataset's ${this.count} examples`);
+      images.set(this.images.subarray(j * px, (j + 1) * px), i * px);
+      labels[i] = this.labels[j];
+    }
+    return new ImageDataset(images, labels, indices.length, this.height, this.width);
+  }
+
   /** Number of classes: the largest label + 1. */
   get classes(): number {
     let m = 0;
@@ -75,15 +89,22 @@ export interface DataLoaderOptions {
 }
 
 /**
- * Mini-batches over a dataset, reshuffled at the start of every pass.
- * @example for (const { x, y } of new DataLoader(train, { batchSize: 64 })) { … }
+ * Mini-batches over a dataset, reshuffled at the start of every pass (unlike PyTorch, shuffling is
+ * on by default: `{ shuffle: false }` for a test set in a fixed order). Iterating gives `{ x, y }`:
+ * images (B,1,H,W) and their integer labels.
+ * @example for (const { x, y } of new DataLoader(train, 64)) { … }       // PyTorch's DataLoader(data, batch_size=64)
+ * @example new DataLoader(test, { batchSize: 1000, shuffle: false })
  */
 export class DataLoader {
   readonly batchSize: number;
   readonly shuffle: boolean;
   private readonly rng: Random;
 
-  constructor(readonly dataset: ImageDataset, o: DataLoaderOptions = {}) {
+  constructor(dataset: ImageDataset, batchSize?: number, options?: Omit<DataLoaderOptions, 'batchSize'>);
+  constructor(dataset: ImageDataset, options?: DataLoaderOptions);
+  constructor(readonly dataset: ImageDataset, a: number | DataLoaderOptions = {}, b: DataLoaderOptions = {}) {
+    if (!(dataset instanceof ImageDataset)) throw new Error(`DataLoader: expected an ImageDataset as the first argument, got ${dataset === null ? 'null' : typeof dataset}`);
+    const o: DataLoaderOptions = typeof a === 'number' ? { ...b, batchSize: a } : a;
     this.batchSize = o.batchSize ?? 64;
     if (!Number.isInteger(this.batchSize) || this.batchSize < 1) throw new Error(`DataLoader: batchSize must be a positive integer, got ${this.batchSize}`);
     this.shuffle = o.shuffle ?? true;

@@ -114,7 +114,7 @@ test('layer input errors name the layer, the expected and the received shape', (
   assert.throws(() => fc.forward(zeros([64, 1, 28, 28])), /Linear\(in=784, out=100\): expected input \(N,784\), got \(64,1,28,28\)/);
   const conv = new Conv2d({ inChannels: 1, outChannels: 30, kernelSize: 5 });
   assert.throws(() => conv.forward(zeros([64, 784])), /Conv2d\(in=1, out=30\): expected input \(N,1,H,W\), got \(64,784\)/);
-  assert.throws(() => new Linear({ inFeatures: 0, outFeatures: 3 }), /Linear inFeatures: expected a positive integer, got 0/);
-  assert.throws(() => new Dropout({ p: 1 }), /Dropout: probability p=1 is outside \[0, 1\)/);
+  assert.throws(() => new Linear({ inFeatures: 0, outFeatures: 3 }), /Linear\(in=0, out=3\): inFeatures must be a positive integer, got 0/);
+  assert.throws(() => new Dropout({ p: 1 }), /Dropout\(p=1\): p must be a probability in \[0, 1\), got 1/);
   assert.throws(() => dnn({ hidden: [10] }), /dnn: expected two or more hidden layers/);
 });

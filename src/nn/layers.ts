@@ -4,6 +4,7 @@ import { initWeight, type InitKind } from './init.js';
 import { Tensor, zeros } from '../tensor/tensor.js';
 import { defaultRandom, type Random } from '../tensor/random.js';
 import { formatShape } from '../tensor/shape.js';
+import { ArgError, isPlainObject, show, type Size2 } from './args.js';
 import { linear } from '../ops/matmul.js';
 import { conv2d, maxPool2d, avgPool2d } from '../ops/conv.js';
 import { relu, sigmoid, tanh } from '../ops/elementwise.js';
@@ -11,24 +12,27 @@ import { softmax } from '../ops/softmax.js';
 import { dropout } from '../ops/dropout.js';
 import { flatten } from '../ops/shape.js';
 
-function positiveInt(value: unknown, what: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new Error(`${what}: expected a positive integer, got ${String(value)}`);
-  }
-  return value;
-}
-
 export interface LinearOptions {
-  inFeatures: number;
-  outFeatures: number;
+  /** Add a learned bias b (default true). */
   bias?: boolean;
+  /** How the weights start (default 'he'). */
   init?: InitKind;
+  /** Generator for the initial weights (default: the global, seeded one). */
   rng?: Random;
 }
 
+/** Linear's older one-object form: the sizes and the options together. */
+export interface LinearConfig extends LinearOptions {
+  inFeatures: number;
+  outFeatures: number;
+}
+
+const LINEAR_OPTIONS = ['bias', 'init', 'rng'] as const;
+
 /**
  * Fully connected (dense) layer: y = x·wᵀ + b, every output connected to every input.
- * @example const fc = new Linear({ inFeatures: 784, outFeatures: 100 }); fc.forward(x) // (N,784) -> (N,100)
+ * @example const fc = new Linear(784, 100); fc.forward(x)           // (N,784) -> (N,100)
+ * @example new Linear(784, 100, { bias: false, init: 'xavier' })
  */
 export class Linear extends Module {
   readonly inFeatures: number;
@@ -37,13 +41,22 @@ export class Linear extends Module {
   readonly weight: Tensor;
   readonly bias: Tensor | null;
 
-  constructor(o: LinearOptions) {
+  constructor(inFeatures: number, outFeatures: number, options?: LinearOptions);
+  constructor(config: LinearConfig);
+  constructor(a: number | LinearConfig, b?: number, c?: LinearOptions) {
     super();
-    this.inFeatures = positiveInt(o.inFeatures, 'Linear inFeatures');
-    this.outFeatures = positiveInt(o.outFeatures, 'Linear outFeatures');
-    this.init = o.init ?? 'he';
-    this.weight = this.registerParameter('weight', initWeight(zeros([this.outFeatures, this.inFeatures]), this.init, this.inFeatures, this.outFeatures, o.rng ?? defaultRandom));
-    this.bias = o.bias === false ? null : this.registerParameter('bias', zeros([this.outFeatures]));
+    const objectForm = isPlainObject(a);
+    const [inF, outF, o]: [unknown, unknown, unknown] = objectForm ? [a.inFeatures, a.outFeatures, a] : [a, b, c];
+    const err: ArgError = new ArgError(`Linear(in=${show(inF)}, out=${show(outF)})`,
+      objectForm ? 'new Linear({ inFeatures, outFeatures, bias, init, rng })' : 'new Linear(inFeatures, outFeatures[, { bias, init, rng }])');
+    if (objectForm && b !== undefined) err.fail(`got ${show(b)} after the options object`);
+    const options = err.options(o, objectForm ? ['inFeatures', 'outFeatures', ...LINEAR_OPTIONS] : LINEAR_OPTIONS) as LinearOptions;
+    this.inFeatures = err.positiveInt(inF, 'inFeatures');
+    this.outFeatures = err.positiveInt(outF, 'outFeatures');
+    this.init = options.init ?? 'he';
+    const bias = err.boolean(options.bias, 'bias', true);
+    this.weight = this.registerParameter('weight', initWeight(zeros([this.outFeatures, this.inFeatures]), this.init, this.inFeatures, this.outFeatures, options.rng ?? defaultRandom));
+    this.bias = bias ? this.registerParameter('bias', zeros([this.outFeatures])) : null;
   }
 
   /** y = x·wᵀ + b; with fused.relu, max(0, y) in the same kernel (Sequential does this for Linear → ReLU). */
@@ -51,7 +64,7 @@ export class Linear extends Module {
     return linear(x, this.weight, this.bias, `Linear(in=${this.inFeatures}, out=${this.outFeatures})`, fused);
   }
 
-  toSpec(): LayerSpec {
+  override toSpec(): LayerSpec {
     return { type: 'Linear', inFeatures: this.inFeatures, outFeatures: this.outFeatures, bias: this.bias !== null, init: this.init };
   }
 
@@ -61,20 +74,30 @@ export class Linear extends Module {
 }
 
 export interface Conv2dLayerOptions {
-  inChannels: number;
-  outChannels: number;
-  kernelSize: number;
-  stride?: number;
-  padding?: number;
+  /** Step between windows (default 1). */
+  stride?: Size2;
+  /** Zeros added on each side of the image (default 0). */
+  padding?: Size2;
   bias?: boolean;
   init?: InitKind;
   rng?: Random;
 }
 
+/** Conv2d's older one-object form. */
+export interface Conv2dConfig extends Conv2dLayerOptions {
+  inChannels: number;
+  outChannels: number;
+  kernelSize: Size2;
+}
+
+const CONV_OPTIONS = ['stride', 'padding', 'bias', 'init', 'rng'] as const;
+
 /**
  * Convolution layer: `outChannels` learned kernels of size inChannels×k×k slide over the
- * image; each produces one feature map.
- * @example new Conv2d({ inChannels: 1, outChannels: 30, kernelSize: 5 }) // (N,1,28,28) -> (N,30,24,24)
+ * image; each produces one feature map. Kernels are square: kernelSize is k or [k, k].
+ * @example new Conv2d(1, 30, 5)                     // (N,1,28,28) -> (N,30,24,24)
+ * @example new Conv2d(1, 30, 5, { padding: 2 })    // (N,1,28,28) -> (N,30,28,28)
+ * @example new Conv2d(1, 32, 3, 1)                  // PyTorch's positional stride (and padding) work too
  */
 export class Conv2d extends Module {
   readonly inChannels: number;
@@ -86,20 +109,45 @@ export class Conv2d extends Module {
   readonly weight: Tensor;
   readonly bias: Tensor | null;
 
-  constructor(o: Conv2dLayerOptions) {
+  constructor(inChannels: number, outChannels: number, kernelSize: Size2, options?: Conv2dLayerOptions);
+  constructor(inChannels: number, outChannels: number, kernelSize: Size2, stride: Size2, padding?: Size2, options?: Conv2dLayerOptions);
+  constructor(config: Conv2dConfig);
+  constructor(a: number | Conv2dConfig, b?: number, k?: Size2, d?: Size2 | Conv2dLayerOptions, e?: Size2 | Conv2dLayerOptions, f?: Conv2dLayerOptions) {
     super();
-    this.inChannels = positiveInt(o.inChannels, 'Conv2d inChannels');
-    this.outChannels = positiveInt(o.outChannels, 'Conv2d outChannels');
-    this.kernelSize = positiveInt(o.kernelSize, 'Conv2d kernelSize');
-    this.stride = positiveInt(o.stride ?? 1, 'Conv2d stride');
-    this.padding = o.padding ?? 0;
-    if (!Number.isInteger(this.padding) || this.padding < 0) throw new Error(`Conv2d padding: expected a non-negative integer, got ${this.padding}`);
+    const objectForm = isPlainObject(a);
+    const inC: unknown = objectForm ? a.inChannels : a;
+    const outC: unknown = objectForm ? a.outChannels : b;
+    const err: ArgError = new ArgError(`Conv2d(in=${show(inC)}, out=${show(outC)})`, objectForm
+      ? 'new Conv2d({ inChannels, outChannels, kernelSize, stride, padding, bias, init, rng })'
+      : 'new Conv2d(inChannels, outChannels, kernelSize[, { stride, padding, bias, init, rng }])');
+    let kernel: unknown, stride: unknown, padding: unknown, o: Conv2dLayerOptions;
+    if (objectForm) {
+      if (b !== undefined) err.fail(`got ${show(b)} after the options object`);
+      o = err.options(a, ['inChannels', 'outChannels', 'kernelSize', ...CONV_OPTIONS]) as Conv2dLayerOptions;
+      [kernel, stride, padding] = [a.kernelSize, a.stride, a.padding];
+    } else if (isPlainObject(d) || d === undefined) {
+      // new Conv2d(in, out, k, { stride, padding, … })
+      if (e !== undefined) err.fail(`got ${show(e)} after the options object`);
+      o = err.options(d, CONV_OPTIONS) as Conv2dLayerOptions;
+      [kernel, stride, padding] = [k, o.stride, o.padding];
+    } else {
+      // PyTorch's positional form: new Conv2d(in, out, k, stride, padding, { … })
+      const padOrOptions = isPlainObject(e) ? undefined : e;
+      o = err.options(isPlainObject(e) ? e : f, ['bias', 'init', 'rng']) as Conv2dLayerOptions;
+      [kernel, stride, padding] = [k, d, padOrOptions];
+    }
+    this.inChannels = err.positiveInt(inC, 'inChannels');
+    this.outChannels = err.positiveInt(outC, 'outChannels');
+    this.kernelSize = err.square(kernel, 'kernelSize', 1);
+    this.stride = err.square(stride ?? 1, 'stride', 1);
+    this.padding = err.square(padding ?? 0, 'padding', 0);
     this.init = o.init ?? 'he';
-    const k = this.kernelSize;
-    const fanIn = this.inChannels * k * k;
-    const fanOut = this.outChannels * k * k;
-    this.weight = this.registerParameter('weight', initWeight(zeros([this.outChannels, this.inChannels, k, k]), this.init, fanIn, fanOut, o.rng ?? defaultRandom));
-    this.bias = o.bias === false ? null : this.registerParameter('bias', zeros([this.outChannels]));
+    const bias = err.boolean(o.bias, 'bias', true);
+    const kk = this.kernelSize;
+    const fanIn = this.inChannels * kk * kk;
+    const fanOut = this.outChannels * kk * kk;
+    this.weight = this.registerParameter('weight', initWeight(zeros([this.outChannels, this.inChannels, kk, kk]), this.init, fanIn, fanOut, o.rng ?? defaultRandom));
+    this.bias = bias ? this.registerParameter('bias', zeros([this.outChannels])) : null;
   }
 
   /** The feature maps; with fused.relu, max(0, ·) in the same kernel (Sequential does this for Conv2d → ReLU). */
@@ -108,7 +156,7 @@ export class Conv2d extends Module {
       `Conv2d(in=${this.inChannels}, out=${this.outChannels})`);
   }
 
-  toSpec(): LayerSpec {
+  override toSpec(): LayerSpec {
     return { type: 'Conv2d', inChannels: this.inChannels, outChannels: this.outChannels, kernelSize: this.kernelSize,
       stride: this.stride, padding: this.padding, bias: this.bias !== null, init: this.init };
   }
@@ -119,28 +167,51 @@ export class Conv2d extends Module {
 }
 
 export interface PoolOptions {
-  kernelSize?: number;
-  stride?: number;
+  /** Step between windows (default: the kernel size, so windows do not overlap). */
+  stride?: Size2;
+}
+
+/** The pools' older one-object form. */
+export interface PoolConfig extends PoolOptions {
+  /** Window size (default 2). */
+  kernelSize?: Size2;
 }
 
 /** What max and average pooling share: a kernelSize×kernelSize window moved by `stride`. */
 abstract class Pool2d extends Module {
   readonly kernelSize: number;
   readonly stride: number;
-  constructor(readonly type: 'MaxPool2d' | 'AvgPool2d', o: PoolOptions) {
+  constructor(readonly type: 'MaxPool2d' | 'AvgPool2d', a: Size2 | PoolConfig | undefined, b: Size2 | PoolOptions | undefined) {
     super();
-    this.kernelSize = positiveInt(o.kernelSize ?? 2, `${type} kernelSize`);
-    this.stride = positiveInt(o.stride ?? this.kernelSize, `${type} stride`);
+    const objectForm = isPlainObject(a);
+    const err: ArgError = new ArgError(`${type}(kernelSize=${show(objectForm ? a.kernelSize : a)})`,
+      objectForm ? `new ${type}({ kernelSize, stride })` : `new ${type}(kernelSize[, stride or { stride }])`);
+    let kernel: unknown, stride: unknown;
+    if (objectForm) {
+      if (b !== undefined) err.fail(`got ${show(b)} after the options object`);
+      ({ kernelSize: kernel, stride } = err.options(a, ['kernelSize', 'stride']));
+    } else {
+      kernel = a;
+      stride = isPlainObject(b) ? err.options(b, ['stride']).stride : b;
+    }
+    this.kernelSize = err.square(kernel ?? 2, 'kernelSize', 1);
+    this.stride = err.square(stride ?? this.kernelSize, 'stride', 1);
   }
-  toSpec(): LayerSpec {
+  override toSpec(): LayerSpec {
     return { type: this.type, kernelSize: this.kernelSize, stride: this.stride };
   }
 }
 
-/** Max pooling: keep the largest value of each window (default 2×2, stride 2: halves height and width). */
+/**
+ * Max pooling: keep the largest value of each window (default 2×2, stride 2: halves height and width).
+ * @example new MaxPool2d(2)   new MaxPool2d(3, { stride: 2 })   new MaxPool2d(2, 2)
+ */
 export class MaxPool2d extends Pool2d {
-  constructor(o: PoolOptions = {}) {
-    super('MaxPool2d', o);
+  constructor(kernelSize?: Size2, options?: PoolOptions);
+  constructor(kernelSize: Size2, stride: Size2);
+  constructor(config: PoolConfig);
+  constructor(a?: Size2 | PoolConfig, b?: Size2 | PoolOptions) {
+    super('MaxPool2d', a, b);
   }
   forward(x: Tensor): Tensor {
     return maxPool2d(x, { kernelSize: this.kernelSize, stride: this.stride }, 'MaxPool2d');
@@ -150,10 +221,16 @@ export class MaxPool2d extends Pool2d {
   }
 }
 
-/** Average pooling: the mean of each window. */
+/**
+ * Average pooling: the mean of each window.
+ * @example new AvgPool2d(2)
+ */
 export class AvgPool2d extends Pool2d {
-  constructor(o: PoolOptions = {}) {
-    super('AvgPool2d', o);
+  constructor(kernelSize?: Size2, options?: PoolOptions);
+  constructor(kernelSize: Size2, stride: Size2);
+  constructor(config: PoolConfig);
+  constructor(a?: Size2 | PoolConfig, b?: Size2 | PoolOptions) {
+    super('AvgPool2d', a, b);
   }
   forward(x: Tensor): Tensor {
     return avgPool2d(x, { kernelSize: this.kernelSize, stride: this.stride }, 'AvgPool2d');
@@ -169,7 +246,7 @@ export class Flatten extends Module {
     if (x.rank < 2) throw new Error(`Flatten: expected input with a batch axis (N,…), got ${formatShape(x.shape)}`);
     return flatten(x, 1);
   }
-  toSpec(): LayerSpec {
+  override toSpec(): LayerSpec {
     return { type: 'Flatten' };
   }
   override describe(): string {
@@ -180,54 +257,77 @@ export class Flatten extends Module {
 /** ReLU activation: max(0, x). */
 export class ReLU extends Module {
   forward(x: Tensor): Tensor { return relu(x); }
-  toSpec(): LayerSpec { return { type: 'ReLU' }; }
+  override toSpec(): LayerSpec { return { type: 'ReLU' }; }
   override describe(): string { return 'ReLU activation: keeps positive values, sets negatives to 0 (the non-linearity)'; }
 }
 
 /** Sigmoid activation: 1/(1+e⁻ˣ). */
 export class Sigmoid extends Module {
   forward(x: Tensor): Tensor { return sigmoid(x); }
-  toSpec(): LayerSpec { return { type: 'Sigmoid' }; }
+  override toSpec(): LayerSpec { return { type: 'Sigmoid' }; }
   override describe(): string { return 'sigmoid activation: squashes each value into (0, 1)'; }
 }
 
 /** Tanh activation. */
 export class Tanh extends Module {
   forward(x: Tensor): Tensor { return tanh(x); }
-  toSpec(): LayerSpec { return { type: 'Tanh' }; }
+  override toSpec(): LayerSpec { return { type: 'Tanh' }; }
   override describe(): string { return 'tanh activation: squashes each value into (−1, 1)'; }
 }
 
 /** Softmax over the last axis: scores -> probabilities. (For training, use crossEntropy on the logits instead.) */
 export class Softmax extends Module {
   forward(x: Tensor): Tensor { return softmax(x, -1); }
-  toSpec(): LayerSpec { return { type: 'Softmax' }; }
+  override toSpec(): LayerSpec { return { type: 'Softmax' }; }
   override describe(): string { return 'softmax: turns scores into probabilities that sum to 1'; }
 }
 
-/** Dropout with probability p, active only in training mode. */
+/**
+ * Dropout with probability p (default 0.5), active only in training mode.
+ * @example new Dropout(0.5)
+ */
 export class Dropout extends Module {
   readonly p: number;
-  constructor(o: { p?: number } = {}) {
+  constructor(p?: number);
+  constructor(config: { p?: number });
+  constructor(a?: number | { p?: number }) {
     super();
-    this.p = o.p ?? 0.5;
-    if (!(this.p >= 0 && this.p < 1)) throw new Error(`Dropout: probability p=${this.p} is outside [0, 1)`);
+    const objectForm = isPlainObject(a);
+    const p: unknown = objectForm ? a.p : a;
+    const err: ArgError = new ArgError(`Dropout(p=${show(p)})`, objectForm ? 'new Dropout({ p })' : 'new Dropout(p) with 0 ≤ p < 1');
+    if (objectForm) err.options(a, ['p']);
+    const value = p ?? 0.5;
+    if (typeof value !== 'number' || !(value >= 0 && value < 1)) err.fail(`p must be a probability in [0, 1), got ${show(p)}`);
+    this.p = value;
   }
   forward(x: Tensor): Tensor { return dropout(x, this.p, this.training); }
-  toSpec(): LayerSpec { return { type: 'Dropout', p: this.p }; }
+  override toSpec(): LayerSpec { return { type: 'Dropout', p: this.p }; }
   override describe(): string { return `dropout: during training, zeroes each value with probability ${this.p}`; }
 }
 
 /**
- * Layers applied one after another: a feedforward network.
- * @example const net = new Sequential([new Linear({ inFeatures: 784, outFeatures: 100 }), new ReLU(), new Linear({ inFeatures: 100, outFeatures: 10 })]);
+ * Layers applied one after another: a feedforward network. Takes the layers as arguments, as
+ * PyTorch's nn.Sequential does, or as one array.
+ * @example const net = new Sequential(new Linear(784, 100), new ReLU(), new Linear(100, 10));
+ * @example new Sequential([new Linear(784, 100), new ReLU()])   // the array form, for built-up lists
  */
 export class Sequential extends Module {
   readonly layers: Module[];
-  constructor(layers: Module[]) {
+  constructor(...layers: Module[]);
+  constructor(layers: readonly Module[]);
+  constructor(...args: Array<Module | readonly Module[]>) {
     super();
-    this.layers = layers;
-    layers.forEach((l, i) => this.registerModule(String(i), l));
+    const arrayForm = args.length === 1 && Array.isArray(args[0]);
+    const layers: unknown[] = arrayForm ? [...(args[0] as readonly Module[])] : args;
+    const err: ArgError = new ArgError(`Sequential(${layers.length} layers)`, 'new Sequential(layer1, layer2, …) or new Sequential([layer1, layer2, …])');
+    layers.forEach((l, i) => {
+      if (!(l instanceof Module)) {
+        const hint = typeof l === 'function' && l.prototype instanceof Module ? ` (missing new … ()?)` : '';
+        err.fail(`layer ${i} is ${show(l)}${hint}, not a Module`);
+      }
+    });
+    this.layers = layers as Module[];
+    this.layers.forEach((l, i) => this.registerModule(String(i), l));
   }
   /**
    * Each layer in order. A Linear or Conv2d followed by a ReLU runs as one fused op — the ReLU is
@@ -246,7 +346,7 @@ export class Sequential extends Module {
     }
     return y;
   }
-  toSpec(): LayerSpec {
+  override toSpec(): LayerSpec {
     return { type: 'Sequential', layers: this.layers.map((l) => l.toSpec()) };
   }
   override describe(): string {

@@ -13,6 +13,17 @@ export interface LayerSpec {
 /**
  * Base class of every layer and network. A module owns parameters (tensors that training
  * changes) and child modules, and maps an input tensor to an output tensor in `forward`.
+ *
+ * As in PyTorch, a field is registered by assigning it: a field holding a Module (or an array of
+ * Modules) is a child, and a field holding a leaf tensor with `requiresGrad` is a parameter —
+ * `parameters()`, `train()`/`eval()`, `zeroGrad()` and `stateDict()` find them, named after the field.
+ * @example
+ * class NeuralNetwork extends Module {
+ *   flatten = new Flatten();
+ *   stack = new Sequential(new Linear(784, 512), new ReLU(), new Linear(512, 10));
+ *   forward(x: Tensor): Tensor { return this.stack.forward(this.flatten.forward(x)); }
+ * }
+ * new NeuralNetwork().namedParameters().map(([n]) => n)   // ['stack.0.weight', 'stack.0.bias', 'stack.2.weight', 'stack.2.bias']
  */
 export abstract class Module {
   /** Training mode (dropout active) or evaluation mode. */
@@ -22,8 +33,14 @@ export abstract class Module {
 
   abstract forward(x: Tensor): Tensor;
 
-  /** This layer as data (type and options), for model files. Containers override. */
-  abstract toSpec(): LayerSpec;
+  /**
+   * This layer as data (type and options), for model files. zerograd's layers and Sequential
+   * have one; a network class written by hand has none (a file could not rebuild its forward).
+   */
+  toSpec(): LayerSpec {
+    throw new Error(`${this.constructor.name}.toSpec: a Module written by hand has no layer spec, so it cannot be saved as a model file; ` +
+      'save its stateDict() instead, or build the network from Sequential and zerograd\'s layers');
+  }
 
   /** A one-line explanation of what the layer does, for summaries and the explainer. */
   describe(): string {
@@ -42,16 +59,48 @@ export abstract class Module {
     return m;
   }
 
-  /** Child modules in registration order, with their names. */
+  /**
+   * Child modules with their names: those registered by name, then every field holding a Module
+   * or an array of Modules ("layers.0"), in the order the fields were assigned.
+   */
   namedChildren(): Array<[string, Module]> {
-    return [...this.children.entries()];
+    const out = [...this.children.entries()];
+    const seen = new Set<Module>([this, ...this.children.values()]);
+    const add = (name: string, v: unknown) => {
+      if (v instanceof Module && !seen.has(v)) {
+        seen.add(v);
+        out.push([name, v]);
+      }
+    };
+    for (const [name, v] of Object.entries(this)) {
+      if (Array.isArray(v)) v.forEach((m, i) => add(`${name}.${i}`, m));
+      else add(name, v);
+    }
+    return out;
+  }
+
+  /**
+   * This module's own parameters (not its children's): those registered by name, then every field
+   * holding a leaf tensor that requires a gradient. A tensor computed from parameters (gradFn set),
+   * such as a cached activation, is not a parameter.
+   */
+  private namedOwnParameters(): Array<[string, Tensor]> {
+    const out = [...this.ownParameters.entries()];
+    const seen = new Set<Tensor>(this.ownParameters.values());
+    for (const [name, v] of Object.entries(this)) {
+      if (v instanceof Tensor && v.requiresGrad && v.gradFn === null && !seen.has(v)) {
+        seen.add(v);
+        out.push([name, v]);
+      }
+    }
+    return out;
   }
 
   /** Every parameter of this module and its children, with dotted names: "0.weight", "2.bias". */
   namedParameters(prefix = ''): Array<[string, Tensor]> {
     const out: Array<[string, Tensor]> = [];
-    for (const [n, p] of this.ownParameters) out.push([prefix + n, p]);
-    for (const [n, c] of this.children) out.push(...c.namedParameters(`${prefix}${n}.`));
+    for (const [n, p] of this.namedOwnParameters()) out.push([prefix + n, p]);
+    for (const [n, c] of this.namedChildren()) out.push(...c.namedParameters(`${prefix}${n}.`));
     return out;
   }
 
@@ -95,7 +144,7 @@ export abstract class Module {
   /** Switch to training mode (or evaluation mode with false), for this module and its children. */
   train(mode = true): this {
     this.training = mode;
-    for (const c of this.children.values()) c.train(mode);
+    for (const [, c] of this.namedChildren()) c.train(mode);
     return this;
   }
 

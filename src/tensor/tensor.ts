@@ -64,11 +64,27 @@ export class Tensor {
   get dtype(): DType {
     return this.data instanceof Float64Array ? 'float64' : 'float32';
   }
-  /** Number of elements. */
+  /**
+   * Number of elements, as NumPy's `size` (the same as `numel()`).
+   * NOTE: PyTorch's `x.size()` is the shape; here that is `x.shape`. `size` stays the element count,
+   * which the whole library uses, so `x.size()` fails loudly ("not a function") rather than meaning
+   * something else.
+   */
   get size(): number {
     return this.data.length;
   }
+  /** Number of axes (PyTorch's `dim()`). */
   get rank(): number {
+    return this.shape.length;
+  }
+
+  /** Number of elements, as PyTorch's `numel()`. */
+  numel(): number {
+    return this.data.length;
+  }
+
+  /** Number of axes, as PyTorch's `dim()`: 2 for a (N, features) batch, 4 for (N, C, H, W) images. */
+  dim(): number {
     return this.shape.length;
   }
 
@@ -81,6 +97,21 @@ export class Tensor {
   /** The values as a plain array (flat, row-major). */
   toArray(): number[] {
     return Array.from(this.data);
+  }
+
+  /**
+   * The values as nested arrays in the tensor's shape, as PyTorch's `tolist()`; a tensor with no
+   * axes gives a number.
+   * @example tensor([1, 2, 3, 4, 5, 6], [2, 3]).tolist()   // [[1, 2, 3], [4, 5, 6]]
+   */
+  tolist(): Nested {
+    const build = (axis: number, offset: number): Nested => {
+      if (axis === this.shape.length) return this.data[offset];
+      // Elements one step apart along `axis` lie `stride` apart in the flat row-major data.
+      const stride = sizeOf(this.shape.slice(axis + 1));
+      return Array.from({ length: this.shape[axis] }, (_, i) => build(axis + 1, offset + i * stride));
+    };
+    return build(0, 0);
   }
 
   /** The same values, cut from the graph: no gradient flows through the result. */
@@ -112,7 +143,8 @@ export class Tensor {
 
 // ---- factories ----
 
-type Nested = number | Nested[];
+/** A number or nested arrays of numbers: what `tensor()` takes and `tolist()` gives. */
+export type Nested = number | Nested[];
 
 function flattenNested(values: Nested, shape: number[], out: number[], depth: number): void {
   if (typeof values === 'number') {
