@@ -13,10 +13,8 @@
 //                                MLP training here, far from the bar; Adam passes it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import {
-  Module, Flatten, Sequential, Linear, ReLU, Conv2d, MaxPool2d, DataLoader, ImageDataset, Tensor, Optimizer,
+  Module, Flatten, Sequential, Linear, ReLU, Conv2d, MaxPool2d, DataLoader, Tensor, Optimizer,
   Adam, crossEntropy, noGrad, countCorrect, manualSeed, Random,
 } from '../index.js';
 import { loadMnist, useBackend } from '../node.js';
@@ -100,48 +98,19 @@ function testLoop(dataloader: DataLoader, model: Module, lossFn: LossFn): number
   return correct;
 }
 
-// NOTE: the one thing here that PyTorch does not need. Until the wasm backend frees tensors made
-// outside scope() on its own, it frees them through a FinalizationRegistry, whose callbacks run only
-// after the garbage collector has run *and* the event loop gets a turn. A synchronous loop gives
-// neither: one epoch of the CNN leaves about 5 GB of dead tensors in a 4 GiB memory. So each epoch
-// trains on the shuffled training set in parts of PART images, and between parts the test collects
-// garbage and yields. The model, loss, optimizer and train() see every image once per epoch, in a
-// fresh random order, as in PyTorch; only the progress lines restart with each part.
-const PART = 5000;
-setFlagsFromString('--expose-gc');
-const collectGarbage = runInNewContext('gc') as () => void;
-const releaseDeadTensors = async (): Promise<void> => {
-  collectGarbage();
-  await new Promise((resolve) => setImmediate(resolve));
-};
-
-/** One epoch: every training image once, in a random order, in parts of PART images. */
-async function trainEpoch(data: ImageDataset, rng: Random, model: Module, lossFn: LossFn, optimizer: Optimizer): Promise<number[]> {
-  const order = new Int32Array(data.count).map((_, i) => i);
-  rng.shuffle(order);
-  const losses: number[] = [];
-  for (let s = 0; s < data.count; s += PART) {
-    const trainDataloader = new DataLoader(data.subset(order.subarray(s, s + PART)), 64, { shuffle: false });
-    losses.push(...train(trainDataloader, model, lossFn, optimizer));
-    await releaseDeadTensors();
-  }
-  return losses;
-}
-
 async function quickstart(model: Module, trainImages: number): Promise<{ losses: number[]; accuracy: number[] }> {
   await useBackend({ backend: 'wasm', threads: 2 });   // as the CLI runs on this project's 2-core machine
   const { train: trainingData, test: testData } = loadMnist();
+  const trainDataloader = new DataLoader(trainingData.take(trainImages), 64, { rng: new Random(7) });
   const testDataloader = new DataLoader(testData, 64, { shuffle: false });
   const lossFn = crossEntropy;
   const optimizer = new Adam(model.parameters(), { lr: 1e-3 });
-  const rng = new Random(7);
   const losses: number[] = [], accuracy: number[] = [];
   const epochs = 2;
   for (let t = 0; t < epochs; t++) {
     console.log(`Epoch ${t + 1}\n-------------------------------`);
-    losses.push(...await trainEpoch(trainingData.take(trainImages), rng, model, lossFn, optimizer));
+    losses.push(...train(trainDataloader, model, lossFn, optimizer));
     accuracy.push(testLoop(testDataloader, model, lossFn));
-    await releaseDeadTensors();
   }
   console.log('Done!');
   return { losses, accuracy };

@@ -112,7 +112,7 @@ class FirstPixelModel extends Module {
     for (let n = 0; n < N; n++) logits[n * 5 + Math.round((x.data[n * 784] * 255) / 10)] = 10;
     return tensor(logits, [N, 5]);
   }
-  toSpec(): LayerSpec {
+  override toSpec(): LayerSpec {
     return { type: 'FirstPixelModel' };
   }
 }
