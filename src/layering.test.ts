@@ -2,7 +2,7 @@
 // the tests below hold the code to it on every `npm test`.
 //
 // ZONES: every file of src/ is in exactly one (first match wins, patterns in ZONES below).
-//   test: *.test.ts anywhere, src/test/** (shared helpers), src/docs/** (docs tests). Tests may
+//   test: *.test.ts anywhere, src/testing/** (shared helpers), src/docs/** (docs tests). Tests may
 //         import across every layer and use Node freely, so they are EXEMPT from rules 1-5; they
 //         are still parsed, and still may not close an import cycle (rule 6).
 //   node: Node-only entry points and modules: src/node.ts ('zerograd/node'), src/cli/**,
@@ -30,7 +30,7 @@
 //      form no cycle, and the list reads as the architecture from the bottom up.
 //   6. No import cycle between files.
 //   7. A test that loads Tensor at run time also loads its methods (src/ops/methods.ts), directly or
-//      through a module that does (index.ts, ops/index.ts, nn/module.ts, data/dataset.ts, test/helpers.ts):
+//      through a module that does (index.ts, ops/index.ts, nn/module.ts, data/dataset.ts, testing/helpers.ts):
 //      src/tensor no longer imports them, and `x.add is not a function` is a confusing failure.
 // Type-only imports (`import type`, `export type ... from`, `typeof import(...)`, and
 // `declare module` augmentations) count in every rule: a type cycle is still a cycle for the
@@ -61,7 +61,7 @@ const LAYERS: readonly string[][] = [
 
 type Zone = 'test' | 'node' | 'web' | 'core';
 const ZONES: ReadonlyArray<[Zone, string[]]> = [
-  ['test', ['**/*.test.ts', 'test/**', 'docs/**']],
+  ['test', ['**/*.test.ts', 'testing/**', 'docs/**']],
   ['node', ['node.ts', 'cli/**', 'bench/**', 'experiments/**', 'data/mnist.ts', 'io/node.ts', 'backends/wasm/node*.ts']],
   ['web', ['web/**']],
   ['core', ['**']],

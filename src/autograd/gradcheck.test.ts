@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gradcheck } from './gradcheck.js';
 import { accumulate, result } from './engine.js';
-import { rand64 } from '../test/helpers.js';
+import { rand64 } from '../testing/helpers.js';
 import '../ops/methods.js'; // x.mul(x) in the functions checked
 import type { Tensor } from '../tensor/tensor.js';
 

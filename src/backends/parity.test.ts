@@ -8,7 +8,7 @@ import { createNodeWasmBackend } from './wasm/node.js';
 import { WasmBackend } from './wasm/index.js';
 import { setBackend, registerBackend } from './index.js';
 import { Random, manualSeed } from '../tensor/random.js';
-import { assertClose } from '../test/helpers.js';
+import { assertClose } from '../testing/helpers.js';
 import { cnn } from '../models/index.js';
 import { Adam, SGD, adamUpdate, sgdUpdate } from '../optim/index.js';
 import { RELU, SCALE } from '../ops/elementwise.js';

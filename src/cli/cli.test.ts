@@ -2,16 +2,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
+
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PNG } from 'pngjs';
 import jpeg from 'jpeg-js';
 import { loadMnist } from '../data/mnist.js';
+import { tempDir } from '../testing/helpers.js';
 
 const BIN = fileURLToPath(new URL('../../bin/zerograd.js', import.meta.url));
-const dir = mkdtempSync(join(tmpdir(), 'zg-cli-'));
+const dir = tempDir('cli');
 
 function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

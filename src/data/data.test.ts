@@ -1,8 +1,8 @@
 // The IDX reader (plain, gzip, broken files), MNIST loading from a folder, and batching.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
+
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { encodeIdx, parseIdx } from './idx.js';
@@ -10,6 +10,7 @@ import { ImageDataset, DataLoader } from './dataset.js';
 import { loadMnist, loadMnistSplit, MNIST_FILES } from './mnist.js';
 import { Random } from '../tensor/random.js';
 import { frameDigit } from './preprocess.js';
+import { tempDir } from '../testing/helpers.js';
 
 function tinySet(count: number): { images: Uint8Array; labels: Uint8Array } {
   const images = new Uint8Array(count * 4 * 3).map((_, i) => (i * 7) % 256);
@@ -44,7 +45,7 @@ function writeSet(dir: string, gz: boolean, trainCount = 5, trainLabels = 5): vo
 
 test('loadMnist reads a folder of plain or gzip files', () => {
   for (const gz of [false, true]) {
-    const dir = mkdtempSync(join(tmpdir(), 'zg-data-'));
+    const dir = tempDir('data');
     writeSet(dir, gz);
     const { train, test } = loadMnist(dir);
     assert.equal(train.count, 5);
@@ -56,13 +57,13 @@ test('loadMnist reads a folder of plain or gzip files', () => {
 });
 
 test('loadMnist: missing files, count mismatches and bad gzip are reported', () => {
-  const empty = mkdtempSync(join(tmpdir(), 'zg-data-'));
+  const empty = tempDir('data');
   assert.throws(() => loadMnist(empty), /missing data file: .*train-images-idx3-ubyte \(also looked for train-images-idx3-ubyte.gz, train-images.idx3-ubyte, train-images.idx3-ubyte.gz\)/);
   assert.throws(() => loadMnist(join(empty, 'nope')), /data directory not found/);
-  const bad = mkdtempSync(join(tmpdir(), 'zg-data-'));
+  const bad = tempDir('data');
   writeSet(bad, false, 5, 4);
   assert.throws(() => loadMnist(bad), /4 labels for 5 images .* the counts must match/);
-  const badGz = mkdtempSync(join(tmpdir(), 'zg-data-'));
+  const badGz = tempDir('data');
   writeSet(badGz, true);
   writeFileSync(join(badGz, MNIST_FILES.testImages + '.gz'), 'not gzip');
   assert.throws(() => loadMnist(badGz), /t10k-images-idx3-ubyte.gz: not a valid gzip file/);
@@ -71,12 +72,12 @@ test('loadMnist: missing files, count mismatches and bad gzip are reported', () 
 });
 
 test('loadMnistSplit reads the test files alone; dotted names (train-images.idx3-ubyte) are accepted', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'zg-data-'));
+  const dir = tempDir('data');
   writeSet(dir, false);
   for (const f of [MNIST_FILES.trainImages, MNIST_FILES.trainLabels]) rmSync(join(dir, f));
   assert.equal(loadMnistSplit('test', dir).count, 3);
   assert.throws(() => loadMnist(dir), /missing data file: .*train-images-idx3-ubyte/);
-  const dotted = mkdtempSync(join(tmpdir(), 'zg-data-'));
+  const dotted = tempDir('data');
   writeSet(dotted, true);
   for (const f of Object.values(MNIST_FILES)) {
     renameSync(join(dotted, `${f}.gz`), join(dotted, `${f.replace(/-(idx\d-ubyte)$/, '.$1')}.gz`));

@@ -1,14 +1,15 @@
 // The docs stay true: every glossary reference exists, every tutorial snippet runs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { execFile } from 'node:child_process';
-import { tmpdir } from 'node:os';
+
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import { EXPERIMENTS } from '../experiments/index.js';
 import { EXPLAINER_VIEWS } from '../web/views.js';
+import { tempDir } from '../testing/helpers.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const read = (p: string) => readFileSync(join(root, p), 'utf8');
@@ -53,7 +54,7 @@ test('tutorial and README: every TypeScript snippet compiles and runs', async ()
   const readme = snippetsOf('README.md');
   assert.ok(readme.length >= 1, 'the README has no runnable snippet');
   const snippets = [...tutorial, ...readme];
-  const dir = mkdtempSync(join(tmpdir(), 'zg-tutorial-'));
+  const dir = tempDir('tutorial');
   const core = pathToFileURL(join(root, 'dist/index.js')).href;
   const node = pathToFileURL(join(root, 'dist/node.js')).href;
   for (const [i, src] of snippets.entries()) {

@@ -3,8 +3,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
+
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EXPERIMENTS, type ExperimentResult } from './index.js';
@@ -12,6 +12,7 @@ import { page } from './report.js';
 import { loadMnist, type MnistData } from '../data/mnist.js';
 import { useBackend } from '../backends/wasm/node.js';
 import { setBackend } from '../backends/index.js';
+import { tempDir } from '../testing/helpers.js';
 
 const BIN = fileURLToPath(new URL('../../bin/zerograd.js', import.meta.url));
 let data: MnistData;
@@ -37,7 +38,7 @@ function numbers(name: string): any {
 }
 
 test('linear-collapse --quick: the weight product reproduces the linear network, and ReLU beats it', async () => {
-  const out = mkdtempSync(join(tmpdir(), 'zg-exp-'));
+  const out = tempDir('exp');
   const stdout = await new Promise<string>((resolve, reject) =>
     execFile(process.execPath, [BIN, 'experiment', 'linear-collapse', '--quick', '--out', out, '--json'], (err, so, se) => (err ? reject(new Error(se)) : resolve(so))));
   const r = JSON.parse(stdout.trim().split('\n').pop()!);

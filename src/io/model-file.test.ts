@@ -1,8 +1,8 @@
 // Model files: round trip, atomic writes, and every kind of damaged file.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+
 import { join } from 'node:path';
 import { cnn, dnn } from '../models/index.js';
 import { decodeModel, encodeModel } from './model-file.js';
@@ -10,9 +10,10 @@ import { loadModel, saveModel } from './node.js';
 import { randn } from '../tensor/tensor.js';
 import { Random } from '../tensor/random.js';
 import { noGrad } from '../autograd/engine.js';
+import { tempDir } from '../testing/helpers.js';
 
 test('save and load give identical predictions', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'zg-model-'));
+  const dir = tempDir('model');
   for (const net of [cnn({ kernels: 5, hidden: 12, pool: 'avg', rng: new Random(1) }), dnn({ hidden: [20, 10], activation: 'tanh', rng: new Random(2) })]) {
     const path = join(dir, 'net.zg');
     saveModel(path, net, [1, 28, 28], 10, { note: 'test' });
@@ -36,7 +37,7 @@ test('damaged model files fail with a clear message', () => {
   version[4] = 9;
   assert.throws(() => decodeModel(version, 'm.zg'), /format version 9 is not supported; this zerograd reads version 1/);
   assert.throws(() => decodeModel(new TextEncoder().encode('{"not": "a model"} and more bytes'), 'm.json'), /m.json: not a zerograd model file/);
-  const dir = mkdtempSync(join(tmpdir(), 'zg-model-'));
+  const dir = tempDir('model');
   assert.throws(() => loadModel(join(dir, 'missing.zg')), /model file not found: .*missing.zg/);
   writeFileSync(join(dir, 'png.zg'), readFileSync(new URL('../../package.json', import.meta.url)));
   assert.throws(() => loadModel(join(dir, 'png.zg')), /not a zerograd model file/);

@@ -1,7 +1,7 @@
 // Layers: output shapes, gradient checks through whole layers, state dicts and errors.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertGrad, rand64 } from '../test/helpers.js';
+import { assertGrad, rand64 } from '../testing/helpers.js';
 import { AvgPool2d, Conv2d, Dropout, Flatten, Linear, MaxPool2d, ReLU, Sequential, Sigmoid, Softmax, Tanh, moduleFromSpec } from './layers.js';
 import { zeros } from '../tensor/tensor.js';
 import { Random } from '../tensor/random.js';

@@ -1,7 +1,7 @@
 // Convolution and pooling: gradients, and agreement with the definition computed cell by cell.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertClose, assertGrad, rand64 } from '../test/helpers.js';
+import { assertClose, assertGrad, rand64 } from '../testing/helpers.js';
 import { avgPool2d, conv2d, maxPool2d } from './conv.js';
 import './methods.js'; // .relu() on tensors
 import { tensor } from '../tensor/tensor.js';

@@ -1,7 +1,7 @@
 // Gradient checks for every op, plus forward values and error messages.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertClose, assertGrad, awayFromZero, rand64 } from '../test/helpers.js';
+import { assertClose, assertGrad, awayFromZero, rand64 } from '../testing/helpers.js';
 import * as ops from './index.js';
 import { tensor } from '../tensor/tensor.js';
 import { crossEntropy, mseLoss } from '../losses/index.js';

@@ -9,7 +9,7 @@ import { Adam, SGD, type AdamOptions, type Optimizer, type SGDOptions } from './
 import { registerBackend, setBackend } from '../backends/index.js';
 import { WasmBackend } from '../backends/wasm/index.js';
 import { tensor } from '../tensor/tensor.js';
-import { assertClose } from '../test/helpers.js';
+import { assertClose } from '../testing/helpers.js';
 
 interface Fixture {
   param: number[];

@@ -3,18 +3,19 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { EXPLAINER_VIEWS } from './views.js';
+import { tempDir } from '../testing/helpers.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = join(ROOT, 'bin/zerograd.js');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = join(ROOT, 'artifacts');
-const dir = mkdtempSync(join(tmpdir(), 'zg-web-'));
+const dir = tempDir('web');
 const KERNELS = 6;
 
 let server: ChildProcess;
@@ -41,7 +42,7 @@ before(async () => {
     });
     server.on('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
   });
-  browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'zg-chromium-')), {
+  browser = await chromium.launchPersistentContext(tempDir('chromium'), {
     executablePath: CHROMIUM, headless: true, viewport: { width: 1200, height: 1000 },
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
   });

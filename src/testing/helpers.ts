@@ -1,5 +1,8 @@
 // Shared test helpers.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { gradcheck, type GradcheckOptions } from '../autograd/gradcheck.js';
 import { Random } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -25,12 +28,30 @@ export function assertGrad(f: (...xs: Tensor[]) => Tensor, inputs: Tensor[], opt
   assert.ok(r.ok, `gradient check failed: max error ${r.maxError}, worst ${JSON.stringify(r.worst)}`);
 }
 
+/**
+ * Elementwise |actual − expected| ≤ tol·(1 + |expected|). NaN matches only NaN (and an infinity only
+ * the same infinity): a NaN where a number was expected fails, which a plain `err > tol` would let pass.
+ */
 export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-5, what = 'values'): void {
   assert.equal(actual.length, expected.length, `${what}: length ${actual.length} vs ${expected.length}`);
   for (let i = 0; i < actual.length; i++) {
+    if (!Number.isFinite(expected[i]) || !Number.isFinite(actual[i])) {
+      if (Object.is(actual[i], expected[i]) || (Number.isNaN(actual[i]) && Number.isNaN(expected[i]))) continue;
+      assert.fail(`${what}: element ${i} is ${actual[i]}, expected ${expected[i]}`);
+    }
     const err = Math.abs(actual[i] - expected[i]);
-    if (err > tol * (1 + Math.abs(expected[i]))) {
+    if (!(err <= tol * (1 + Math.abs(expected[i])))) {
       assert.fail(`${what}: element ${i} is ${actual[i]}, expected ${expected[i]} (error ${err})`);
     }
   }
+}
+
+/**
+ * A fresh folder under the system's temp directory, removed when the process exits (each test file
+ * runs in its own process), so the suite leaves nothing behind.
+ */
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `zg-${prefix}-`));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }
