@@ -80,7 +80,8 @@ export function convScratchBytes(C: i32, KH: i32, KW: i32, OH: i32, OW: i32): i3
 
 /**
  * y[n] = w·im2col(x[n]) + b (then ReLU if relu) for the images this thread takes; bias and ReLU are
- * the matrix multiply's epilogue.  x:(N,C,H,W) w:(OC,C·KH·KW) b:(OC) or 0 y:(N,OC,OH·OW)
+ * the matrix multiply's epilogue. A fast path of the definition `convCell` (src/backends/reference/conv.ts)
+ * followed by RELU.f (src/ops/elementwise.ts); the parity tests check it against the reference.  x:(N,C,H,W) w:(OC,C·KH·KW) b:(OC) or 0 y:(N,OC,OH·OW)
  */
 export function conv2d(x: usize, w: usize, b: usize, relu: bool, N: i32, C: i32, H: i32, W: i32, OC: i32, KH: i32, KW: i32,
                        OH: i32, OW: i32, s: i32, p: i32, y: usize, scratch: usize, scratchPerThread: i32, tid: i32, nt: i32): void {

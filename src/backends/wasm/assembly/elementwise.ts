@@ -38,7 +38,7 @@ export function binary(op: i32, a: usize, b: usize, bScalar: bool, out: usize, n
   for (; i < i1; i++) store<f32>(at(out, i), sop(op, load<f32>(at(a, i)), load<f32>(at(b, i))));
 }
 
-/** y = max(0, x) */
+/** y = max(0, x): a fast path of RELU.f (src/ops/elementwise.ts). */
 export function relu(x: usize, y: usize, n: i32, tid: i32, nt: i32): void {
   const zero = f32x4.splat(0);
   let i = lo4(n, tid, nt);
@@ -47,7 +47,7 @@ export function relu(x: usize, y: usize, n: i32, tid: i32, nt: i32): void {
   for (; i < i1; i++) store<f32>(at(y, i), max<f32>(load<f32>(at(x, i)), 0));
 }
 
-/** dx = dy where x > 0, else 0 */
+/** dx = dy where x > 0, else 0: a fast path of dy·RELU.df (src/ops/elementwise.ts). */
 export function reluBackward(x: usize, dy: usize, dx: usize, n: i32, tid: i32, nt: i32): void {
   const zero = f32x4.splat(0);
   let i = lo4(n, tid, nt);
@@ -56,7 +56,7 @@ export function reluBackward(x: usize, dy: usize, dx: usize, n: i32, tid: i32, n
   for (; i < i1; i++) store<f32>(at(dx, i), load<f32>(at(x, i)) > 0 ? load<f32>(at(dy, i)) : 0);
 }
 
-/** y = s·x */
+/** y = s·x: a fast path of SCALE.f (src/ops/elementwise.ts). */
 export function scale(x: usize, s: f32, y: usize, n: i32, tid: i32, nt: i32): void {
   const vs = f32x4.splat(s);
   let i = lo4(n, tid, nt);
@@ -101,7 +101,7 @@ export function sumRows(dy: usize, rows: i32, cols: i32, out: usize, accumulate:
   }
 }
 
-/** SGD: g' = g + wd·p; with momentum v = μ·v + g', p −= lr·v; without (v = 0): p −= lr·g'. */
+/** SGD, a fast path of sgdUpdate (src/optim/sgd.ts): g' = g + wd·p; with momentum v = μ·v + g', p −= lr·v; without (v = 0): p −= lr·g'. */
 export function sgdStep(p: usize, g: usize, v: usize, n: i32, lr: f32, momentum: f32, wd: f32, tid: i32, nt: i32): void {
   const i0 = lo4(n, tid, nt), i1 = hi4(n, tid, nt);
   for (let i = i0; i < i1; i++) {
@@ -116,7 +116,7 @@ export function sgdStep(p: usize, g: usize, v: usize, n: i32, lr: f32, momentum:
   }
 }
 
-/** Adam with bias correction (c1 = 1−β1ᵗ, c2 = 1−β2ᵗ) and decoupled weight decay. */
+/** Adam, a fast path of adamUpdate (src/optim/adam.ts): bias correction (c1 = 1−β1ᵗ, c2 = 1−β2ᵗ), decoupled weight decay. */
 export function adamStep(p: usize, g: usize, m: usize, v: usize, n: i32, lr: f32, b1: f32, b2: f32, eps: f32, wd: f32,
                          c1: f32, c2: f32, tid: i32, nt: i32): void {
   const i0 = lo4(n, tid, nt), i1 = hi4(n, tid, nt);

@@ -31,7 +31,7 @@ export function softmax(x: usize, rows: i32, cols: i32, y: usize, log: bool): vo
   }
 }
 
-/** softmax: dx = y ⊙ (dy − Σ_j dy_j·y_j);  log-softmax: dx = dy − e^y · Σ_j dy_j */
+/** A fast path of softmaxBackward (src/ops/softmax.ts). softmax: dx = y ⊙ (dy − Σ_j dy_j·y_j);  log-softmax: dx = dy − e^y · Σ_j dy_j */
 export function softmaxBackward(y: usize, dy: usize, rows: i32, cols: i32, dx: usize, log: bool): void {
   for (let r = 0; r < rows; r++) {
     const o = r * cols;
