@@ -20,4 +20,4 @@ export { mlp, dnn, cnn, type Arch, type Activation, type MlpOptions, type CnnOpt
 export { encodeModel, decodeModel, FORMAT_VERSION, type SavedModel } from './io/model-file.js';
 export { fit, trainEpoch, trainStep, evaluate, predictProbabilities, DivergedError, type Evaluation, type EpochInfo, type BatchInfo } from './train/index.js';
 export { summarize, formatSummary, type LayerRow } from './nn/summary.js';
-export { frameDigit } from './data/preprocess.js';
+export { frameDigit, findDigit, rgbaToGray, type DigitResult, type DigitBox } from './data/preprocess.js';
