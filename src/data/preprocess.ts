@@ -71,7 +71,7 @@ export function findDigit(gray: ArrayLike<number>, width: number, height: number
   const s = dark ? g.map((v) => 1 - v) : g; // ink is bright in s
 
   // 2. Background. A 3×3 blur tames sensor noise; an opening with a square wider than any pen
-  // stroke (a quarter of the image) erases the ink and keeps the paper: its lighting gradient,
+  // stroke (a quarter of the image wide) erases the ink and keeps the paper: its lighting gradient,
   // its shadow (both larger than the square), its grey. What is left after subtracting is ink.
   // For dark ink, dividing by the paper's brightness makes the contrast independent of the light
   // (ink in a shadow is as dark, relative to its paper, as ink in the sun: reflectance, not light).
@@ -82,11 +82,10 @@ export function findDigit(gray: ArrayLike<number>, width: number, height: number
   const ink = sb.map((v, i) => Math.max(0, norm(v, bg[i])));
   const raw = s.map((v, i) => Math.max(0, norm(v, bg[i])));
 
-  // 3. Ruled lines and grid lines, then the noise floor of what remains.
-  // The noise floor: background pixels stay below median + 4σ (robust σ), and at least 0.04.
-  // The noise σ comes from differences of blurred pixels 3 apart (independent after the 3×3
-  // blur, so var = 2σ²), on the ink's scale; the ink map itself is mostly zeros (where the
-  // background follows the paper exactly) and would hide the noise from a plain MAD.
+  // 3. The noise floor: background pixels stay below median + 4σ, and at least 0.04. σ comes
+  // from differences of blurred pixels 3 apart (independent after the 3×3 blur, so var = 2σ²),
+  // on the ink's scale: the ink map itself is clipped at 0 and would hide half the noise. Then
+  // ruled and grid lines go, and the floor is measured again without them.
   const diffs = new Float32Array(Math.max(0, w - 3) * h);
   for (let y = 0, n = 0; y < h; y++) for (let x = 0; x + 3 < w; x++) diffs[n++] = norm(sb[y * w + x + 3], bg[y * w + x + 3]) - norm(sb[y * w + x], bg[y * w + x + 3]);
   const sigma = robustStats(diffs).sigma / Math.SQRT2;
@@ -99,24 +98,25 @@ export function findDigit(gray: ArrayLike<number>, width: number, height: number
   let peak = 0;
   for (const v of ink) if (v > peak) peak = v;
   // A digit must stand out: well above the noise (the largest of ~10⁵ noise samples is ~4.5σ).
-  if (peak - med < Math.max(MIN_CONTRAST, 8 * sigma)) {
+  if (peak - med < Math.max(MIN_CONTRAST, 6 * sigma)) {
     return { found: false, reason: `no digit found (no ink stands out from the ${dark ? 'paper' : 'background'})` };
   }
 
-  // 4. Hysteresis: blobs of pixels above the noise floor that reach 40% of the strongest ink.
-  const hi = Math.max(1.5 * lo, 0.4 * peak);
+  // 4. Hysteresis: blobs of pixels above the noise floor that reach 40% of the way from it to
+  // the strongest ink (a faint speck of noise never gets that far; a stroke does).
+  const hi = lo + 0.4 * (peak - lo);
   const mask = Uint8Array.from(ink, (v) => (v > lo ? 1 : 0));
-  const minSide = Math.max(4, Math.round(0.03 * side));
+  const minSide = Math.max(8, Math.round(0.04 * side));
   const blobs = components(mask, ink, w, h).filter((c) => c.peak >= hi && !isLineLike(c, w, h));
   const digit = pickDigit(blobs, w, h, minSide);
   if (digit.length === 0) return { found: false, reason: 'no digit found (only specks, lines or noise)' };
 
-  // 5. Cut the digit out (nothing else survives), stretch its contrast so the strokes' cores are
-  // full white, as in MNIST, and frame it.
+  // 5. Cut the digit out (nothing else survives), stretch its contrast so that the brighter half
+  // of its pixels is full white (MNIST's pen strokes are mostly saturated), and frame it.
   const cut = new Float32Array(w * h);
   const values: number[] = [];
   for (const c of digit) for (const p of c.pixels) { cut[p] = raw[p]; values.push(raw[p]); }
-  const ref = Math.max(quantile(values, 0.9), 1e-6);
+  const ref = Math.max(quantile(values, 0.5), 1e-6);
   for (let i = 0; i < cut.length; i++) cut[i] = Math.min(1, cut[i] / ref);
   const bb = boundingBox(digit);
   const input = frame(cut, w, h, bb, size, box);
@@ -214,7 +214,7 @@ function pickDigit(blobs: Component[], w: number, h: number, minSide: number): C
   const score = (c: Component): number => c.mass * (1 - 0.5 * Math.hypot(c.cx - w / 2, c.cy - h / 2) / half);
   let best: Component | null = null;
   for (const c of blobs) if (!best || score(c) > score(best)) best = c;
-  if (!best || Math.max(best.x1 - best.x0, best.y1 - best.y0) + 1 < minSide || best.pixels.length < 12) return [];
+  if (!best || Math.max(best.x1 - best.x0, best.y1 - best.y0) + 1 < minSide || best.pixels.length < 20) return [];
   const chosen = [best];
   const bb = { x0: best.x0, y0: best.y0, x1: best.x1, y1: best.y1 };
   for (let grew = true; grew;) {
