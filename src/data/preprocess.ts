@@ -60,7 +60,8 @@ export function findDigit(gray: ArrayLike<number>, width: number, height: number
   // 0. Work on at most WORK_SIDE pixels a side, values in [0,1].
   const f = Math.min(1, WORK_SIDE / Math.max(width, height));
   const w = Math.max(1, Math.round(width * f)), h = Math.max(1, Math.round(height * f));
-  const full = Float32Array.from(gray, (v) => v / 255);
+  const full = new Float32Array(width * height);
+  for (let i = 0; i < full.length; i++) full[i] = gray[i] / 255;
   const g = f < 1 ? resample(full, width, height, 0, 0, width, height, w, h) : full;
   const side = Math.max(w, h);
 
