@@ -35,4 +35,4 @@ export {
   type ModelConfig, type TrainingConfig, type ResolvedConfig, type Training, type OptimizerName, type ScheduleName,
 } from './train/config.js';
 export { summarize, formatSummary, type LayerRow } from './nn/summary.js';
-export { frameDigit } from './data/preprocess.js';
+export { frameDigit, findDigit, rgbaToGray, type DigitResult, type DigitBox } from './data/preprocess.js';

@@ -2,6 +2,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { PNG } from 'pngjs';
 import jpeg from 'jpeg-js';
+import { rgbaToGray } from '../data/preprocess.js';
 
 export interface GrayImage {
   width: number;
@@ -31,13 +32,7 @@ export function decodeImage(bytes: Uint8Array, name = 'image'): GrayImage {
   } catch (e) {
     throw new Error(`${name}: cannot decode ${isPng ? 'PNG' : 'JPEG'} image (${(e as Error).message})`);
   }
-  const gray = new Uint8Array(width * height);
-  for (let i = 0; i < gray.length; i++) {
-    const r = rgba[4 * i], g = rgba[4 * i + 1], b = rgba[4 * i + 2], a = rgba[4 * i + 3] / 255;
-    const lum = 0.299 * r + 0.587 * g + 0.114 * b;
-    gray[i] = Math.round(a * lum + (1 - a) * 255);
-  }
-  return { width, height, gray };
+  return { width, height, gray: rgbaToGray(rgba, width, height) };
 }
 
 export function readImage(path: string): GrayImage {

@@ -49,16 +49,23 @@ function predictCommand(images: string[], o: { model: string; top: number; json:
     } catch (e) {
       throw new UserError((e as Error).message);
     }
-    const x = zg.tensor(zg.frameDigit(img.gray, img.width, img.height, H), [1, 1, H, W]);
-    const probs = zg.predictProbabilities(saved.model, x).toArray();
+    const framed = zg.frameDigit(img.gray, img.width, img.height, H);
+    // No digit (blank paper, lines, noise): say so instead of a confident guess.
+    if (framed === null) return { image: path, prediction: null, found: false, top: [] };
+    const probs = zg.predictProbabilities(saved.model, zg.tensor(framed, [1, 1, H, W])).toArray();
     const ranked = probs.map((p, c) => ({ class: c, probability: p })).sort((a, b) => b.probability - a.probability);
-    return { image: path, prediction: ranked[0].class, top: ranked.slice(0, o.top) };
+    return { image: path, prediction: ranked[0].class as number | null, found: true, top: ranked.slice(0, o.top) };
   });
+  if (results.some((r) => !r.found)) process.exitCode = 1;
   if (o.json) {
     console.log(JSON.stringify(results));
     return;
   }
   for (const r of results) {
+    if (!r.found) {
+      console.log(`${r.image}: no digit found`);
+      continue;
+    }
     console.log(`${r.image}: ${r.prediction}`);
     for (const t of r.top) console.log(`  ${t.class}  ${(100 * t.probability).toFixed(1).padStart(5)}%`);
   }

@@ -297,9 +297,8 @@ function padChanged(): void {
     pending = false;
     const c = pad();
     const img = c.getContext('2d', { willReadFrequently: true })!.getImageData(0, 0, c.width, c.height);
-    const gray = new Uint8Array(c.width * c.height);
-    for (let i = 0; i < gray.length; i++) gray[i] = Math.round(0.299 * img.data[4 * i] + 0.587 * img.data[4 * i + 1] + 0.114 * img.data[4 * i + 2]);
-    state.input = zg.frameDigit(gray, c.width, c.height);
+    const gray = zg.rgbaToGray(img.data, c.width, c.height);
+    state.input = zg.frameDigit(gray, c.width, c.height) ?? new Float32Array(784); // too little drawn yet: a blank input
     runNetwork();
   });
 }
@@ -381,14 +380,13 @@ async function uploadImage(file: File): Promise<void> {
   ctx.fillRect(0, 0, c.width, c.height);
   ctx.drawImage(bmp, 0, 0);
   const d = ctx.getImageData(0, 0, c.width, c.height).data;
-  const gray = new Uint8Array(c.width * c.height);
-  for (let i = 0; i < gray.length; i++) gray[i] = Math.round(0.299 * d[4 * i] + 0.587 * d[4 * i + 1] + 0.114 * d[4 * i + 2]);
-  state.input = zg.frameDigit(gray, c.width, c.height);
+  const found = zg.frameDigit(zg.rgbaToGray(d, c.width, c.height), c.width, c.height);
+  state.input = found ?? new Float32Array(784);
   const p = pad().getContext('2d')!;
   p.fillStyle = '#000';
   p.fillRect(0, 0, pad().width, pad().height);
   runNetwork();
-  message(`${file.name}: framed like an MNIST digit (see the 28×28 input)`);
+  message(found ? `${file.name}: framed like an MNIST digit (see the 28×28 input)` : `${file.name}: no digit found`);
 }
 
 async function uploadModel(file: File): Promise<void> {
