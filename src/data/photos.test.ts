@@ -23,7 +23,7 @@ import { photoFixtures, DIGIT_KINDS, BLANK_KINDS, type PhotoFixture } from './ph
 import { findDigit, frameDigit } from './preprocess.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const MODEL = join(ROOT, 'src/test/fixtures/cnn-k8-h64.zg');
+const MODEL = join(ROOT, 'src/testing/fixtures/cnn-k8-h64.zg');
 const TEST_SEED = 1;
 const fixtures = photoFixtures(loadMnist().test, TEST_SEED);
 
