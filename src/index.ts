@@ -27,11 +27,11 @@ export { ImageDataset, DataLoader, type DataLoaderOptions } from './data/dataset
 export { mlp, dnn, cnn, type Arch, type Activation, type MlpOptions, type CnnOptions } from './models/index.js';
 export { encodeModel, decodeModel, FORMAT_VERSION, type SavedModel } from './io/model-file.js';
 export {
-  fit, trainEpoch, trainStep, trainBatches, trainEpochs, evaluate, predictProbabilities, DivergedError,
-  type Evaluation, type EpochInfo, type BatchInfo, type TrainEvent,
+  fit, trainEpoch, trainStep, trainBatches, trainEpochs, evaluate, predictProbabilities, DivergedError, DEFAULT_DIVERGENCE,
+  type DivergenceRule, type Evaluation, type EpochInfo, type BatchInfo, type TrainEvent,
 } from './train/index.js';
 export {
-  buildModel, buildTraining, resolveConfig, ConfigError, DEFAULT_LR, DEFAULT_HIDDEN, DEFAULT_CONFIG,
+  buildModel, buildTraining, resolveConfig, ConfigError, DEFAULT_LR, lowerLearningRate, optimizerName, DEFAULT_HIDDEN, DEFAULT_CONFIG,
   type ModelConfig, type TrainingConfig, type ResolvedConfig, type Training, type OptimizerName, type ScheduleName,
 } from './train/config.js';
 export { summarize, formatSummary, type LayerRow } from './nn/summary.js';

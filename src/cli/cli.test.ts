@@ -91,14 +91,20 @@ test('summary of a built-in architecture', async () => {
   assert.match(r.stdout, /total parameters: 433,890/);
 });
 
-test('user errors: one clear line, no stack trace, exit code 1', async () => {
+test('user errors: one clear line naming what was wrong and what was expected, no stack trace, exit code 1', async () => {
   const cases: Array<[string[], RegExp]> = [
     [['train', '--bogus'], /unknown option '--bogus'/],
     [['train', '--epochs', 'two'], /--epochs expects a positive integer, got 'two'/],
+    [['train', '--lr', '-1'], /--lr expects a positive number, got '-1'/],
+    [['eval'], /required option '--model <file>' not specified/],
+    [['predict', '--model', join(dir, 'missing.zg')], /missing required argument 'images'/],
     [['train', '--model', 'rnn'], /argument 'rnn' is invalid. Allowed choices are mlp, dnn, cnn/],
     [['train', '--hidden', '100,x'], /--hidden expects comma-separated positive integers/],
     [['train', '--data-dir', join(dir, 'nowhere')], /data directory not found/],
     [['eval', '--model', join(dir, 'missing.zg')], /model file not found/],
+    [['eval', '--model', join(dir, 'missing.zg'), '--data-dir', dir], /model file not found/],
+    [['experiment', 'nothing'], /unknown experiment 'nothing', expected one of: /],
+    [['train', '--out', join(dir, 'no', 'such', 'folder', 'm.zg')], /the folder .*folder does not exist; expected a path in an existing folder/],
     [['summary'], /give --model FILE \(a saved model\) or --arch mlp\|dnn\|cnn/],
     [['train', '--model', 'cnn', '--hidden', '100,50'], /--hidden: expected one size \(the cnn has one hidden dense layer\), got \[100,50\]/],
     [['summary', '--arch', 'dnn', '--hidden', '64'], /--hidden: expected two or more sizes/],
@@ -113,15 +119,9 @@ test('user errors: one clear line, no stack trace, exit code 1', async () => {
     const r = await run(args);
     assert.equal(r.code, 1, `${args.join(' ')}: exit code ${r.code}`);
     assert.match(r.stderr, pattern, args.join(' '));
+    assert.match(r.stderr, /^zerograd: error: [^\n]+\n$/, `${args.join(' ')}: one line`);
     assert.doesNotMatch(r.stderr, /\n\s+at /, `${args.join(' ')} printed a stack trace`);
   }
-});
-
-test('train: a diverging loss stops with a message that suggests a lower learning rate', async () => {
-  const r = await run(['train', '--model', 'mlp', '--hidden', '16', '--optimizer', 'sgd', '--lr', '1e30', '--limit', '500', '--out', join(dir, 'nan.zg')]);
-  assert.equal(r.code, 1);
-  assert.match(r.stderr, /training diverged: the loss became NaN or infinite at epoch 1, batch \d+ \(learning rate 1e\+30\); try a lower learning rate, e\.g\. 1e\+29/);
-  assert.doesNotMatch(r.stderr, /\n\s+at /);
 });
 
 test('predict: an unreadable image is reported by name', async () => {
@@ -132,7 +132,7 @@ test('predict: an unreadable image is reported by name', async () => {
   writeFileSync(badImage, Buffer.from([0x89, 0x50, 0x4e, 0x47, 1, 2, 3]));
   const r = await run(['predict', '--model', model, badImage]);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /broken.png: cannot decode PNG image/);
+  assert.match(r.stderr, /broken\.png: truncated or corrupt PNG$/m);
   const txt = join(dir, 'notes.txt');
   writeFileSync(txt, 'hello');
   const r2 = await run(['predict', '--model', model, txt]);

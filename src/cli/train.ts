@@ -2,7 +2,7 @@
 // display, evaluate after each epoch, and save the model file.
 import cliProgress from 'cli-progress';
 import * as zg from '../node.js';
-import { MNIST_INPUT, UserError, formatSeconds, loadData, out, pct } from './common.js';
+import { MNIST_INPUT, UserError, checkWritable, formatSeconds, loadData, out, pct, warn } from './common.js';
 
 /** The flags that describe a network (train and summary). */
 export interface ModelOptions {
@@ -73,25 +73,69 @@ function progressDisplay(o: TrainOptions) {
   };
 }
 
-export function train(o: TrainOptions): void {
+/**
+ * Ctrl-C while training: the first press asks the loop to stop after the current batch (the model
+ * trained so far is then saved); a second press quits at once without saving.
+ */
+function interruptHandler() {
+  const state = { requested: false, dispose: (): void => {} };
+  const onSigint = (): void => {
+    if (state.requested) {
+      process.stderr.write('\nzerograd: interrupted again: quitting without saving\n');
+      process.exit(130);
+    }
+    state.requested = true;
+    process.stderr.write('\nzerograd: interrupted: stopping after this batch to save the model (Ctrl-C again to quit without saving)\n');
+  };
+  process.on('SIGINT', onSigint);
+  state.dispose = () => void process.off('SIGINT', onSigint);
+  return state;
+}
+
+/** Test accuracy below twice chance (1/classes) after a whole epoch: the network is not learning. */
+const NEAR_CHANCE = 2;
+
+export async function train(o: TrainOptions): Promise<void> {
+  // Everything that can be checked is checked before the first step, so that no run is lost to a
+  // bad path at the end: the output file, the configuration, the data.
+  const outPath = o.out ?? `${o.model}.zg`;
+  checkWritable('--out', outPath);
   zg.manualSeed(o.seed);
   const dataRng = new zg.Random(o.seed + 1);
   const { model, optimizer, schedule, config } = buildFromFlags(o);
   const data = loadData(o.dataDir);
+  if (o.limit !== undefined && o.limit > data.train.count) {
+    warn(`--limit ${o.limit} is more than the ${data.train.count} training images in ${data.dir}; training on all ${data.train.count}`);
+  }
   const trainSet = o.limit ? data.train.take(o.limit) : data.train;
-  const outPath = o.out ?? `${o.model}.zg`;
   const parameters = model.parameterCount();
   out(o.json, `zerograd train: ${o.model}, ${parameters.toLocaleString('en-US')} parameters, ${trainSet.count} training images, ` +
     `${o.epochs} epoch(s), batch ${o.batchSize}, ${o.optimizer} lr ${config.lr}${schedule ? ` (${o.schedule} schedule)` : ''}, ` +
     `seed ${o.seed}, backend ${zg.backend().name} (${zg.backend().threads} thread${zg.backend().threads > 1 ? 's' : ''})`);
 
   const progress = progressDisplay(o);
+  const interrupt = interruptHandler();
   let trainSeconds = 0;
+  // The loss of the first step (the initial weights) and the highest since, for the near-chance warning.
+  let firstLoss = NaN;
+  let peakLoss = 0;
+  let at = { epoch: 0, batch: 0, batches: 0 };
   let last: { trainLoss: number; test: zg.Evaluation } | undefined;
+  // The loop runs synchronously; every ~100 ms it lets the event loop turn once, so that a Ctrl-C
+  // (whose handler runs only then) is heard within a batch or so.
+  let turned = performance.now();
   try {
     for (const e of zg.trainEpochs(model, trainSet, optimizer, { epochs: o.epochs, batchSize: o.batchSize, rng: dataRng, schedule })) {
       if (e.type === 'batch') {
+        if (Number.isNaN(firstLoss)) firstLoss = e.loss;
+        peakLoss = Math.max(peakLoss, e.loss);
+        at = { epoch: e.epoch, batch: e.batch, batches: e.batches };
         progress.batch(e);
+        if (performance.now() - turned > 100) {
+          await new Promise(setImmediate);
+          turned = performance.now();
+        }
+        if (interrupt.requested) break;
         continue;
       }
       progress.stop();
@@ -99,16 +143,29 @@ export function train(o: TrainOptions): void {
       last = { trainLoss: e.trainLoss, test: zg.evaluate(model, data.test) };
       out(o.json, `epoch ${e.epoch + 1}/${o.epochs}: train loss ${e.trainLoss.toFixed(4)}, train accuracy ${pct(e.trainAccuracy)}, ` +
         `test accuracy ${pct(last.test.accuracy)}, ${Math.round(e.samples / e.seconds)} img/s, ${formatSeconds(e.seconds)}`);
+      if (last.test.accuracy < NEAR_CHANCE / 10) warnNearChance(config, e.epoch, last.test.accuracy, firstLoss, peakLoss, e.trainLoss);
     }
   } catch (e) {
     progress.stop();
-    if (e instanceof zg.DivergedError) throw new UserError(e.message);
+    if (e instanceof zg.DivergedError) throw divergedError(e, o, config);
     throw e;
+  } finally {
+    interrupt.dispose();
+  }
+  progress.stop();
+  const meta = { arch: o.model, epochs: o.epochs, seed: o.seed, testAccuracy: last?.test.accuracy, optimizer: o.optimizer, lr: config.lr, batchSize: o.batchSize, config };
+  if (interrupt.requested) {
+    // The flag is read between steps, so the weights are those of a whole step: save them as they are.
+    const done = at.epoch + at.batch / at.batches;
+    zg.saveModel(outPath, model, MNIST_INPUT, 10, { ...meta, epochs: Number(done.toFixed(3)), interrupted: true });
+    const line = `interrupted at epoch ${at.epoch + 1}, batch ${at.batch}/${at.batches}: saved the model trained so far to ${outPath}`;
+    if (o.json) console.log(JSON.stringify({ interrupted: true, epoch: at.epoch + 1, batch: at.batch, epochs: done, out: outPath }));
+    else console.log(line);
+    process.exitCode = 130; // 128 + SIGINT, as a shell reports a process stopped by Ctrl-C
+    return;
   }
   const test = last!.test;
-  zg.saveModel(outPath, model, MNIST_INPUT, 10, {
-    arch: o.model, epochs: o.epochs, seed: o.seed, testAccuracy: test.accuracy, optimizer: o.optimizer, lr: config.lr, batchSize: o.batchSize, config,
-  });
+  zg.saveModel(outPath, model, MNIST_INPUT, 10, meta);
   const samplesPerSecond = (trainSet.count * o.epochs) / trainSeconds;
   out(o.json, `test accuracy ${pct(test.accuracy)} after ${o.epochs} epoch(s); trained in ${formatSeconds(trainSeconds)} ` +
     `(${Math.round(samplesPerSecond)} img/s); saved ${outPath}`);
@@ -117,5 +174,27 @@ export function train(o: TrainOptions): void {
       model: o.model, testAccuracy: test.accuracy, trainLoss: last!.trainLoss, epochs: o.epochs, seconds: trainSeconds,
       samplesPerSecond, parameters, backend: zg.backend().name, threads: zg.backend().threads, out: outPath,
     }));
+  }
+}
+
+/** The command line's words for a DivergedError: the flag to change and the value to try (lowerLearningRate of --lr). */
+function divergedError(e: zg.DivergedError, o: TrainOptions, config: zg.ResolvedConfig): UserError {
+  const next = zg.lowerLearningRate(config.lr, config.optimizer);
+  const why = next === zg.DEFAULT_LR[config.optimizer] ? ` (the default for ${o.optimizer})` : '';
+  return new UserError(`training diverged: ${e.reason} at epoch ${e.epoch + 1}, batch ${e.batch + 1} ` +
+    `(--optimizer ${o.optimizer} --lr ${config.lr}); try --lr ${next}${why}`);
+}
+
+/**
+ * After an epoch that ends near chance: say so, and which way the learning rate probably needs to go.
+ * A rate too high throws the loss far above its start at some point (then it may sit near chance,
+ * the weights bouncing around); a rate too low, or too few steps, leaves it near where it started.
+ */
+function warnNearChance(config: zg.ResolvedConfig, epoch: number, accuracy: number, firstLoss: number, peakLoss: number, trainLoss: number): void {
+  const head = `test accuracy ${pct(accuracy)} after epoch ${epoch + 1} is near chance (10.00% for 10 classes)`;
+  if (peakLoss > 2 * firstLoss) {
+    warn(`${head}: the loss jumped from ${firstLoss.toFixed(2)} to ${peakLoss.toPrecision(3)}, so the learning rate is too high; try --lr ${zg.lowerLearningRate(config.lr, config.optimizer)}`);
+  } else {
+    warn(`${head}: the loss went only from ${firstLoss.toFixed(2)} to ${trainLoss.toFixed(2)}; train on more images (--limit), for more epochs, or with a higher --lr`);
   }
 }

@@ -34,7 +34,7 @@ export interface Curve {
   testAccuracy: number[];
   trainAccuracy: number[];
   seconds: number;
-  /** DivergedError's message when the loss became NaN or infinite, else null. */
+  /** DivergedError's message when the run diverged, else null. */
   diverged: string | null;
 }
 
@@ -46,14 +46,15 @@ export function sizes(ctx: ExperimentContext, quick: [number, number, number], f
 
 /**
  * Train and record the loss about 20 times an epoch and the accuracies after every epoch.
- * A run whose loss becomes NaN or infinite stops there, and the curve says so.
+ * A run that diverges (DivergedError) stops there, and the curve says so; with `divergence: false`
+ * only a NaN or infinite loss stops it, so a curve can show a loss that explodes and stays up.
  */
 export function trainCurve(t: { model: zg.Module; optimizer: zg.Optimizer; schedule?: zg.Schedule }, train: zg.ImageDataset, test: zg.ImageDataset,
-  epochs: number, batchSize: number, seed: number): Curve {
+  epochs: number, batchSize: number, seed: number, o: { divergence?: false } = {}): Curve {
   const curve: Curve = { loss: [], epochLoss: [], testAccuracy: [], trainAccuracy: [], seconds: 0, diverged: null };
   const every = Math.max(1, Math.floor(Math.ceil(train.count / batchSize) / 20));
   try {
-    for (const e of zg.trainEpochs(t.model, train, t.optimizer, { epochs, batchSize, rng: new zg.Random(seed), schedule: t.schedule })) {
+    for (const e of zg.trainEpochs(t.model, train, t.optimizer, { epochs, batchSize, rng: new zg.Random(seed), schedule: t.schedule, divergence: o.divergence })) {
       if (e.type === 'batch') {
         if (e.batch % every === 0) curve.loss.push([e.epoch + e.batch / e.batches, e.loss]);
         continue;

@@ -29,7 +29,9 @@ export const learningRate: Experiment = {
     const out: Record<string, Curve> = {};
     for (const lr of rates) {
       zg.manualSeed(ctx.seed);
-      out[String(lr)] = trainCurve(zg.buildTraining({ arch: 'mlp', hidden: [100], optimizer: 'sgd', lr, schedule: 'none' }), train, test, epochs, 64, ctx.seed);
+      // divergence: false — the point is to watch a too-large rate oscillate or explode, so only a
+      // loss that becomes NaN or infinite stops a run here, not one that merely stays high.
+      out[String(lr)] = trainCurve(zg.buildTraining({ arch: 'mlp', hidden: [100], optimizer: 'sgd', lr, schedule: 'none' }), train, test, epochs, 64, ctx.seed, { divergence: false });
     }
     const v = (lr: number) => verdict(out[String(lr)]);
     return {

@@ -46,6 +46,26 @@ export const DEFAULT_HIDDEN: Readonly<Record<Arch, readonly number[]>> = { mlp: 
  */
 export const DEFAULT_LR: Readonly<Record<OptimizerName, number>> = { sgd: 0.1, momentum: 0.01, adam: 0.001 };
 
+/** The name of an optimizer in a configuration, from the object; undefined for an optimizer of another kind. */
+export function optimizerName(opt: Optimizer): OptimizerName | undefined {
+  if (opt instanceof Adam) return 'adam';
+  if (opt instanceof SGD) return opt.momentum > 0 ? 'momentum' : 'sgd';
+  return undefined;
+}
+
+/**
+ * The learning rate to try after `lr` diverged: the optimizer's default (DEFAULT_LR) when `lr` is
+ * above it, else lr/10. Why not always lr/10: a tenth of a rate that exploded often explodes too.
+ * Adam moves every weight by about lr per step whatever the gradient's size, so at lr 100 → 10 each
+ * weight still jumps by ~10 per step when its useful size is ~0.05, and the run diverges again.
+ * The defaults are the rates the README's accuracy table was measured with, so they are known to
+ * converge for every architecture here; below them, a tenth is the usual next try.
+ */
+export function lowerLearningRate(lr: number, optimizer: OptimizerName | undefined): number {
+  const base = optimizer === undefined ? Infinity : DEFAULT_LR[optimizer];
+  return lr > base ? base : Number((lr / 10).toPrecision(3));
+}
+
 export const DEFAULT_CONFIG = {
   kernels: 32, kernelSize: 5, pool: 'max', activation: 'relu', dropout: 0, optimizer: 'adam', schedule: 'cosine', epochs: 3,
 } as const satisfies Omit<ResolvedConfig, 'arch' | 'hidden' | 'lr'>;

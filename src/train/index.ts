@@ -12,12 +12,58 @@ import type { Random } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { backend } from '../backends/index.js';
 import '../ops/methods.js'; // argmax() and softmax() on tensors
+import { lowerLearningRate, optimizerName } from './config.js';
 
-/** Thrown when the loss becomes NaN or infinite. `epoch` and `batch` count from 0; the message counts from 1. */
+/**
+ * Thrown when training diverges: the loss became NaN or infinite, or stayed far above its start
+ * (DivergenceRule). `epoch` and `batch` count from 0; the message counts from 1. `suggestedLr` is
+ * the rate to try instead (lowerLearningRate: the optimizer's default when lr is above it, else lr/10).
+ */
 export class DivergedError extends Error {
-  constructor(readonly epoch: number, readonly batch: number, readonly lr: number) {
-    super(`training diverged: the loss became NaN or infinite at epoch ${epoch + 1}, batch ${batch + 1} (learning rate ${lr}); ` +
-      `try a lower learning rate, e.g. ${Number((lr / 10).toPrecision(3))}`);
+  constructor(readonly epoch: number, readonly batch: number, readonly lr: number,
+    readonly reason = 'the loss became NaN or infinite', readonly suggestedLr = lowerLearningRate(lr, undefined)) {
+    super(`training diverged: ${reason} at epoch ${epoch + 1}, batch ${batch + 1} (learning rate ${lr}); ` +
+      `try a lower learning rate, e.g. ${suggestedLr}`);
+  }
+}
+
+/**
+ * When a finite loss counts as diverged: the median loss of the last `batches` steps is above
+ * `factor` × the loss of the first step (and above `factor` × 1). The first step's loss is measured
+ * before any update, so it is the loss of the initial weights (about ln 10 ≈ 2.3 for ten classes).
+ * A run that learns can spike above 10× that, but its median over 20 steps never gets there; a
+ * learning rate far too large (Adam at 100) sends the loss to 10⁶ and leaves it in the tens to
+ * hundreds, finite for ever, never learning. The median ignores the odd lucky batch that dips below
+ * (and the odd spike). The floor of 1 keeps a run that starts from trained weights (a first loss
+ * of 0.01) from being stopped for ordinary noise.
+ */
+export interface DivergenceRule {
+  factor: number;
+  batches: number;
+}
+
+export const DEFAULT_DIVERGENCE: Readonly<DivergenceRule> = { factor: 10, batches: 20 };
+
+/** Follows the loss step after step and says when the run has diverged (rule false: only NaN/Inf count). */
+class DivergenceWatch {
+  private first: number | undefined;
+  private readonly recent: number[] = [];
+
+  constructor(private readonly rule: DivergenceRule | false) {}
+
+  /** Why the run has diverged at this loss, or null. */
+  check(loss: number): string | null {
+    if (!Number.isFinite(loss)) return 'the loss became NaN or infinite';
+    if (this.rule === false) return null;
+    this.first ??= loss;
+    this.recent.push(loss);
+    if (this.recent.length > this.rule.batches) this.recent.shift();
+    if (this.recent.length < this.rule.batches) return null;
+    const sorted = [...this.recent].sort((x, y) => x - y);
+    const median = sorted[sorted.length >> 1];
+    if (median <= this.rule.factor * Math.max(this.first, 1)) return null;
+    const g = (x: number) => Number(x.toPrecision(3));
+    return `the median loss of the last ${this.rule.batches} batches, ${g(median)}, is more than ${this.rule.factor}× the first batch's ${g(this.first)}`;
   }
 }
 
@@ -72,15 +118,25 @@ export interface BatchesOptions {
   epoch?: number;
   /** Clock in milliseconds for `seconds` (performance.now by default). */
   now?: () => number;
+  /**
+   * When a finite loss counts as diverged (default DEFAULT_DIVERGENCE); false: only a NaN or
+   * infinite loss stops the run (an experiment that shows divergence on purpose).
+   */
+  divergence?: DivergenceRule | false;
 }
 
 /**
  * The training loop over one epoch: shuffled mini-batches, one `trainStep` each, yielded one at a
  * time so the caller decides what happens between steps. Returns the epoch's summary.
- * Throws DivergedError when the loss stops being finite.
+ * Throws DivergedError when the loss stops being finite or stays far above its start (o.divergence).
  * @example for (const b of trainBatches(net, train, opt, { batchSize: 100 })) console.log(b.batch, b.loss);
  */
-export function* trainBatches(model: Module, data: ImageDataset, opt: Optimizer, o: BatchesOptions): Generator<BatchInfo, EpochInfo, void> {
+export function trainBatches(model: Module, data: ImageDataset, opt: Optimizer, o: BatchesOptions): Generator<BatchInfo, EpochInfo, void> {
+  return epochSteps(model, data, opt, o, new DivergenceWatch(o.divergence ?? DEFAULT_DIVERGENCE));
+}
+
+/** trainBatches with the watch passed in, so that trainEpochs follows one loss curve across epochs. */
+function* epochSteps(model: Module, data: ImageDataset, opt: Optimizer, o: BatchesOptions, watch: DivergenceWatch): Generator<BatchInfo, EpochInfo, void> {
   const now = o.now ?? (() => performance.now());
   const epoch = o.epoch ?? 0;
   let start = now();
@@ -97,7 +153,8 @@ export function* trainBatches(model: Module, data: ImageDataset, opt: Optimizer,
       const { x, y } = data.batch(indices);
       return trainStep(model, opt, x, y);
     });
-    if (!Number.isFinite(r.loss)) throw new DivergedError(epoch, batch, opt.lr);
+    const diverged = watch.check(r.loss);
+    if (diverged) throw new DivergedError(epoch, batch, opt.lr, diverged, lowerLearningRate(opt.lr, optimizerName(opt)));
     lossSum += r.loss * indices.length;
     correct += r.correct;
     samples += indices.length;
@@ -124,9 +181,10 @@ export type TrainEvent = ({ type: 'batch' } & BatchInfo) | ({ type: 'epoch' } & 
  * each: yields every step and, after the last step of an epoch, that epoch's summary.
  */
 export function* trainEpochs(model: Module, data: ImageDataset, opt: Optimizer, o: EpochsOptions): Generator<TrainEvent, void, void> {
+  const watch = new DivergenceWatch(o.divergence ?? DEFAULT_DIVERGENCE);
   for (let epoch = 0; epoch < o.epochs; epoch++) {
     if (o.schedule) opt.lr = o.schedule.rate(epoch);
-    const steps = trainBatches(model, data, opt, { ...o, epoch });
+    const steps = epochSteps(model, data, opt, { ...o, epoch }, watch);
     let r = steps.next();
     for (; !r.done; r = steps.next()) yield { type: 'batch', ...r.value };
     yield { type: 'epoch', ...r.value };
@@ -137,7 +195,7 @@ export interface TrainEpochOptions extends BatchesOptions {
   onBatch?: (info: BatchInfo) => void;
 }
 
-/** One pass over the data in shuffled mini-batches. Throws DivergedError if the loss stops being finite. */
+/** One pass over the data in shuffled mini-batches. Throws DivergedError when the loss diverges (see trainBatches). */
 export function trainEpoch(model: Module, data: ImageDataset, opt: Optimizer, o: TrainEpochOptions): EpochInfo {
   const steps = trainBatches(model, data, opt, o);
   let r = steps.next();
@@ -196,6 +254,8 @@ export interface FitOptions {
   batchSize: number;
   schedule?: Schedule;
   rng?: Random;
+  /** See BatchesOptions.divergence. */
+  divergence?: DivergenceRule | false;
   test?: ImageDataset;
   onBatch?: (info: BatchInfo) => void;
   onEpoch?: (info: EpochInfo & { test?: Evaluation }) => void;

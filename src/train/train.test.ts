@@ -193,6 +193,49 @@ test('DivergedError: one message from every driver, epochs and batches counted f
   const viaEpoch = message((n, d, o) => trainEpoch(n, d, o, { batchSize: 10, rng: new Random(1) }));
   assert.equal(viaEpoch, message((n, d, o) => fit(n, d, o, { epochs: 2, batchSize: 10, rng: new Random(1) })));
   assert.equal(viaEpoch, message((n, d, o) => [...trainEpochs(n, d, o, { epochs: 2, batchSize: 10, rng: new Random(1) })]));
-  assert.match(viaEpoch, /^training diverged: the loss became NaN or infinite at epoch 1, batch \d+ \(learning rate 1e\+30\); try a lower learning rate, e\.g\. 1e\+29$/);
+  // Plain SGD far above its default rate (0.1): the advice is the default, not 1e29, which diverges too.
+  assert.match(viaEpoch, /^training diverged: the loss became NaN or infinite at epoch 1, batch \d+ \(learning rate 1e\+30\); try a lower learning rate, e\.g\. 0\.1$/);
   assert.match(new DivergedError(0, 0, 0.5).message, /at epoch 1, batch 1 \(learning rate 0\.5\).*e\.g\. 0\.05$/);
+});
+
+test('a finite loss far above its start for many batches stops the run; divergence: false lets it go on', () => {
+  // Adam at lr 100 moves every weight by ~100 per step: the loss jumps to 10⁴–10⁶ and stays finite.
+  const run = (divergence?: false) => {
+    manualSeed(1);
+    const net = mlp({ hidden: [8], classes: 5 });
+    const losses: number[] = [];
+    const opt = new Adam(net.parameters(), { lr: 100 });
+    try {
+      for (const e of trainEpochs(net, bars(200, 1), opt, { epochs: 3, batchSize: 10, rng: new Random(1), divergence })) {
+        if (e.type === 'batch') losses.push(e.loss);
+      }
+    } catch (e) {
+      return { losses, error: e };
+    }
+    return { losses, error: undefined };
+  };
+  const stopped = run();
+  assert.ok(stopped.error instanceof DivergedError, String(stopped.error));
+  assert.match(stopped.error.message, /^training diverged: the median loss of the last 20 batches, [\d.e+]+, is more than 10× the first batch's [\d.]+ at epoch 1, batch 20 \(learning rate 100\); try a lower learning rate, e\.g\. 0\.001$/);
+  assert.equal(stopped.error.suggestedLr, 0.001, "Adam's default rate");
+  assert.ok(stopped.losses.every(Number.isFinite));
+  const free = run(false);
+  assert.equal(free.error, undefined);
+  assert.equal(free.losses.length, 60, 'three epochs of 20 batches');
+  const lastEpoch = free.losses.slice(40);
+  assert.ok(lastEpoch.reduce((a, b) => a + b, 0) / 20 > 10 * free.losses[0], `and it never learned: ${lastEpoch.map((l) => l.toPrecision(2))}`);
+});
+
+test('the divergence rule counts batches in a row, across epochs, from the first step of the run', () => {
+  // 10 steps an epoch, a median over 15 needed: only a watch that spans epochs sees 15 (at the 15th step).
+  manualSeed(1);
+  const net = mlp({ hidden: [8], classes: 5 });
+  const opt = new Adam(net.parameters(), { lr: 100 });
+  assert.throws(() => [...trainEpochs(net, bars(100, 1), opt, { epochs: 3, batchSize: 10, rng: new Random(1), divergence: { factor: 10, batches: 15 } })],
+    (e: unknown) => e instanceof DivergedError && e.epoch === 1 && e.batch === 4);
+  // Each trainBatches call is a run of its own: 10 steps never fill a window of 15.
+  manualSeed(1);
+  const net2 = mlp({ hidden: [8], classes: 5 });
+  const opt2 = new Adam(net2.parameters(), { lr: 100 });
+  for (let epoch = 0; epoch < 3; epoch++) [...trainBatches(net2, bars(100, 1), opt2, { batchSize: 10, epoch, divergence: { factor: 10, batches: 15 } })];
 });
