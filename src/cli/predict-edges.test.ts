@@ -37,7 +37,8 @@ function modelFile(): string {
 function pngBytes(width: number, height: number): Buffer {
   const png = new PNG({ width, height });
   png.data.fill(255);
-  for (let y = 8; y < height - 8; y++) png.data.fill(0, (y * width + 20) * 4, (y * width + 26) * 4);
+  // A dark, opaque vertical stroke (a "1") on white paper.
+  for (let y = 8; y < height - 8; y++) for (let x = 20; x < 26 && x < width; x++) png.data.fill(0, (y * width + x) * 4, (y * width + x) * 4 + 3);
   return PNG.sync.write(png);
 }
 
