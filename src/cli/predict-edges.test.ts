@@ -4,8 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PNG } from 'pngjs';
@@ -14,9 +14,10 @@ import { saveModel } from '../io/node.js';
 import { mlp } from '../models/index.js';
 import { manualSeed } from '../tensor/random.js';
 import { MAX_PIXELS, decodeImage, imageSize } from './image.js';
+import { tempDir } from '../testing/helpers.js';
 
 const BIN = fileURLToPath(new URL('../../bin/zerograd.js', import.meta.url));
-const dir = mkdtempSync(join(tmpdir(), 'zg-predict-'));
+const dir = tempDir('predict');
 
 function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

@@ -4,17 +4,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadMnist, MNIST_FILES } from '../data/mnist.js';
 import { encodeIdx } from '../data/idx.js';
 import { loadModel } from '../io/node.js';
 import { threadCount } from './main.js';
+import { tempDir } from '../testing/helpers.js';
 
 const BIN = fileURLToPath(new URL('../../bin/zerograd.js', import.meta.url));
-const dir = mkdtempSync(join(tmpdir(), 'zg-guard-'));
+const dir = tempDir('guard');
 /** A small, quick network for every run here. */
 const TINY = ['--model', 'mlp', '--hidden', '16', '--epochs', '1'];
 

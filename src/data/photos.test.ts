@@ -9,8 +9,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
+
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PNG } from 'pngjs';
@@ -21,6 +21,7 @@ import { predictProbabilities } from '../train/index.js';
 import { loadMnist } from './mnist.js';
 import { photoFixtures, DIGIT_KINDS, BLANK_KINDS, type PhotoFixture } from './photo-fixtures.js';
 import { findDigit, frameDigit } from './preprocess.js';
+import { tempDir } from '../testing/helpers.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MODEL = join(ROOT, 'src/testing/fixtures/default-cnn.zg');
@@ -93,7 +94,7 @@ test('a PNG round trip through decodeImage gives the same pixels and the same fr
 });
 
 test('zerograd predict: "IMAGE: no digit found" for a blank picture, the digit for the others, exit code 1', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'zg-photos-'));
+  const dir = tempDir('photos');
   const digit = fixtures.find((f) => f.kind === 'lined')!;
   const blank = fixtures.find((f) => f.kind === 'blank-lined')!;
   const digitPath = join(dir, 'digit.png'), blankPath = join(dir, 'blank.png');

@@ -42,8 +42,10 @@ test('glossary: every term names code that exists and things to run that exist',
   }
 });
 
+/** Run a snippet with TMPDIR in a folder of its own, so what it saves there is removed with it. */
 function run(file: string): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => execFile(process.execPath, [file], { timeout: 120000 }, (err, stdout, stderr) =>
+  const env = { ...process.env, TMPDIR: tempDir('snippet') };
+  return new Promise((resolve) => execFile(process.execPath, [file], { timeout: 120000, env }, (err, stdout, stderr) =>
     resolve({ code: err ? 1 : 0, out: stdout + stderr })));
 }
 
