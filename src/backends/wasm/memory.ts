@@ -23,6 +23,8 @@ const PAGE = 65536;
 export const ALIGN = 64;
 /** 4 GiB: a 32-bit WebAssembly memory cannot be larger. */
 const MAX_PAGES = 65536;
+/** Step-list length at which blocks already given back are dropped from it. */
+const PRUNE_AT = 4096;
 
 export type { Lifetime } from '../backend.js';
 import type { Lifetime } from '../backend.js';
@@ -60,6 +62,7 @@ export class WasmHeap {
   /** Step-lifetime blocks made since the last boundary, and between the two boundaries before it. */
   private current: Block[] = [];
   private previous: Block[] = [];
+  private pruneAt = PRUNE_AT;
   private readonly released = new WeakSet<View>();
   private readonly registry = new FinalizationRegistry<{ ptr: number; serial: number }>((b) => this.releaseIf(b.ptr, b.serial));
   private readonly tokens = new Map<number, object>();
@@ -99,6 +102,12 @@ export class WasmHeap {
       block.view = new WeakRef(view);
       this.current.push(block);
       this.collectWhenUnused(view, block);
+      // Code that never reaches a boundary (a page that only runs forward passes) leaves its blocks to
+      // the garbage collector; drop the ones it already gave back so this list stays short.
+      if (this.current.length >= this.pruneAt) {
+        this.current = this.current.filter((b) => this.live.get(b.ptr) === b);
+        this.pruneAt = Math.max(PRUNE_AT, 2 * this.current.length);
+      }
     } else {
       this.collectWhenUnused(view, block);
     }
