@@ -142,3 +142,16 @@ test('backward ends a training step once: the backend hears one step boundary pe
     setBackend('reference');
   }
 });
+
+test('on a backend that reclaims step memory, a leaf\'s gradient outlives the step boundaries', async () => {
+  const { WasmBackend } = await import('../backends/wasm/index.js');
+  registerBackend(new WasmBackend({ threads: 1 }));
+  setBackend('wasm');
+  try {
+    const w = tensor([1, 2], [2], { requiresGrad: true });
+    for (let step = 0; step < 3; step++) w.mul(tensor([2, 3], [2])).sum().backward();
+    assert.deepEqual(w.grad!.toArray(), [6, 9]);
+  } finally {
+    setBackend('reference');
+  }
+});

@@ -64,9 +64,10 @@ test('gradcheck reports the largest error and where it is', () => {
   assert.ok(dy.every((v) => v >= -1 && v < 1), `upstream gradient outside [-1, 1): ${dy}`);
   assert.ok(dy.some((v) => v < -0.5) && dy.some((v) => v > 0.5), 'upstream gradient spans [-1, 1)');
   const first = dy;
-  gradcheck(offByOne(seen, 0, 0), [z], { seed: 7 });
+  // Checking the same inputs again starts from cleared gradients.
+  assert.equal(gradcheck(offByOne(seen, 0, 0), [z], { seed: 7 }).ok, true);
   assert.deepEqual(seen.dy, first, 'the default seed is 7');
-  gradcheck(offByOne(seen, 0, 0), [z], { seed: 8 });
+  assert.equal(gradcheck(offByOne(seen, 0, 0), [z], { seed: 8 }).ok, true);
   assert.notDeepEqual(seen.dy, first, 'another seed gives another upstream gradient');
 });
 
@@ -97,4 +98,6 @@ test('gradcheck skips inputs that do not require grad', () => {
   const r = gradcheck((x, c) => x.mul(c), [x, c]);
   assert.equal(r.ok, true);
   assert.equal(r.worst!.input, 0);
+  // An input the function does not use gets no gradient at all, and 0 is right for it.
+  assert.equal(gradcheck((x, unused) => x.mul(2), [x, rand64([2], 9)]).ok, true);
 });

@@ -77,7 +77,9 @@ test('reductions: the axis errors name the op; axes may repeat and come in any o
   assert.deepEqual(x.sum([2, 0]).shape, [3]);
   assert.deepEqual(x.max([2, 0], true).toArray(), x.max([0, 2], true).toArray());
   assert.deepEqual(x.sum([1, -2]).toArray(), x.sum(1).toArray());
-  // The functions keep no axes unless asked.
+  // The methods and the functions keep no axes unless asked.
+  assert.deepEqual([t.sum(1).shape, t.mean(1).shape, t.max(1).shape], [[2], [2], [2]]);
+  assert.deepEqual(Array.from(tensor([[1, 9, 3], [8, 2, 4]]).argmax()), [1, 0]);
   assert.deepEqual(ops.sum(t, 1).shape, [2]);
   assert.deepEqual(ops.mean(t, 1).shape, [2]);
   assert.deepEqual(ops.max(t, 1).shape, [2]);
@@ -98,7 +100,8 @@ test('softmax and cross-entropy: axis and label errors', () => {
   const s = x.softmax(0).toArray();
   for (let i = 0; i < 12; i++) assert.ok(Math.abs(s[i] + s[i + 12] - 1) < 1e-6, `column ${i} sums to ${s[i] + s[i + 12]}`);
   assert.deepEqual(x.softmax(0).shape, [2, 3, 4]);
-  assert.deepEqual(x.softmax(2).toArray(), x.softmax().toArray());
+  assert.deepEqual(x.softmax(2).toArray(), x.softmax().toArray(), 'the last axis by default');
+  assert.deepEqual(x.logSoftmax(2).toArray(), x.logSoftmax().toArray(), 'the last axis by default');
   const logits = tensor([[1, 2, 3]]);
   assert.throws(() => crossEntropy(tensor([1, 2, 3]), [0]), /^Error: crossEntropy: expected logits \(N,classes\), got \(3\)$/);
   assert.throws(() => crossEntropy(logits, [-1]), /^Error: crossEntropy: label -1 at row 0 is not a class index in \[0, 2\]$/);
