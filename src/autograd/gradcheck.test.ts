@@ -101,3 +101,19 @@ test('gradcheck skips inputs that do not require grad', () => {
   // An input the function does not use gets no gradient at all, and 0 is right for it.
   assert.equal(gradcheck((x, unused) => x.mul(2), [x, rand64([2], 9)]).ok, true);
 });
+
+test('gradcheck fails a NaN gradient and reports where it is', () => {
+  // A backward that reads past the end of its input (the bug an off-by-one loop makes) gives NaN.
+  const x = rand64([4], 10);
+  const nanAt2 = (x: Tensor): Tensor => result(x.data.slice(), x.shape, 'nanAt2', [x], (dy) => {
+    const dx = dy.slice();
+    dx[2] = NaN;
+    dx[3] = NaN;
+    accumulate(x, dx, true);
+  });
+  const r = gradcheck(nanAt2, [x]);
+  assert.equal(r.ok, false);
+  assert.ok(Number.isNaN(r.maxError));
+  assert.equal(r.worst!.index, 2, 'the first NaN');
+  assert.ok(Number.isNaN(r.worst!.analytic));
+});

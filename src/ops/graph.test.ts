@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import * as ops from './index.js';
 import { ABS, EXP, LOG, NEG, POW, RELU, SCALE, SIGMOID, SQRT, TANH, reluGrad } from './elementwise.js';
 import { assertClose, assertGrad, rand64 } from '../testing/helpers.js';
-import { tensor, type Tensor } from '../tensor/tensor.js';
+import { Tensor, tensor } from '../tensor/tensor.js';
+import '../autograd/engine.js'; // Tensor.prototype.backward
 import { Random } from '../tensor/random.js';
 import type { ScalarFunction } from '../backends/backend.js';
 
@@ -32,6 +33,16 @@ test('each op records its name in the graph', () => {
     ['neg', 'exp', 'log', 'sqrt', 'abs', 'pow', 'scale', 'relu', 'sigmoid', 'tanh']);
   assert.deepEqual(ops.linear(x, w, null).gradFn!.parents, [x, w]);
   assert.deepEqual(ops.conv2d(img, k, null).gradFn!.parents, [img, k]);
+});
+
+test('the op methods and backward() behave like methods written in the class body', () => {
+  for (const name of ['add', 'matmul', 'softmax', 'sum', 'reshape', 'backward']) {
+    const d = Object.getOwnPropertyDescriptor(Tensor.prototype, name);
+    assert.deepEqual({ writable: d?.writable, configurable: d?.configurable, enumerable: d?.enumerable },
+      { writable: true, configurable: true, enumerable: false }, name);
+  }
+  const t = tensor([1, 2]);
+  assert.deepEqual(Object.keys(t).filter((k) => k === 'add' || k === 'backward'), []);
 });
 
 test('a number operand is a constant: no gradient for it, and no graph when nothing else needs one', () => {

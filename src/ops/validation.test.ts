@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import * as ops from './index.js';
 import { tensor, zeros } from '../tensor/tensor.js';
 import { crossEntropy } from '../losses/index.js';
+import { registerBackend, setBackend } from '../backends/index.js';
+import { WasmBackend } from '../backends/wasm/index.js';
 
 const t23 = () => tensor([[1, 2, 3], [4, 5, 6]]);
 
@@ -90,6 +92,16 @@ test('reductions: the axis errors name the op; axes may repeat and come in any o
   const m = tensor([5, 1, 2, 7, 9, 3, 0, 4, 6, 2, 1, 8], [2, 3, 2]);
   assert.deepEqual(Array.from(m.argmax(1)), [2, 1, 1, 2]);
   assert.deepEqual(Array.from(m.argmax(0)), [0, 1, 1, 0, 0, 1]);
+  assert.deepEqual(Array.from(ops.argmax(m)), [0, 1, 0, 1, 0, 1], 'the last axis by default');
+  // The same on the wasm backend, whose reduce kernel gives the positions of the maxima.
+  registerBackend(new WasmBackend({ threads: 1 }));
+  setBackend('wasm');
+  try {
+    const w = tensor([5, 1, 2, 7, 9, 3, 0, 4, 6, 2, 1, 8], [2, 3, 2]);
+    assert.deepEqual([Array.from(w.argmax(1)), Array.from(w.argmax(0)), Array.from(w.argmax())], [[2, 1, 1, 2], [0, 1, 1, 0, 0, 1], [0, 1, 0, 1, 0, 1]]);
+  } finally {
+    setBackend('reference');
+  }
 });
 
 test('softmax and cross-entropy: axis and label errors', () => {
@@ -102,6 +114,8 @@ test('softmax and cross-entropy: axis and label errors', () => {
   assert.deepEqual(x.softmax(0).shape, [2, 3, 4]);
   assert.deepEqual(x.softmax(2).toArray(), x.softmax().toArray(), 'the last axis by default');
   assert.deepEqual(x.logSoftmax(2).toArray(), x.logSoftmax().toArray(), 'the last axis by default');
+  assert.deepEqual(ops.softmax(x).toArray(), x.softmax(2).toArray(), 'the function too');
+  assert.deepEqual(ops.logSoftmax(x).toArray(), x.logSoftmax(2).toArray(), 'the function too');
   const logits = tensor([[1, 2, 3]]);
   assert.throws(() => crossEntropy(tensor([1, 2, 3]), [0]), /^Error: crossEntropy: expected logits \(N,classes\), got \(3\)$/);
   assert.throws(() => crossEntropy(logits, [-1]), /^Error: crossEntropy: label -1 at row 0 is not a class index in \[0, 2\]$/);
@@ -116,6 +130,7 @@ test('matmul and linear: shape errors', () => {
   const m = tensor([[1, 2], [3, 4]]);
   assert.throws(() => tensor([1, 2]).matmul(m), /^Error: matmul: expected \(M,K\)·\(K,N\), got \(2\)·\(2,2\)$/);
   assert.throws(() => m.matmul(tensor([1, 2])), /^Error: matmul: expected \(M,K\)·\(K,N\), got \(2,2\)·\(2\)$/);
+  assert.throws(() => zeros([1, 2, 1]).matmul(m), /^Error: matmul: expected \(M,K\)·\(K,N\), got \(1,2,1\)·\(2,2\)$/);
   const w = zeros([4, 3]);
   assert.throws(() => ops.linear(zeros([2, 4]), w, null), /^Error: linear: expected input \(N,3\), got \(2,4\)$/);
   assert.throws(() => ops.linear(zeros([2, 3, 1]), w, null, 'Linear(3, 4)'), /^Error: Linear\(3, 4\): expected input \(N,3\), got \(2,3,1\)$/);
