@@ -71,6 +71,7 @@ test('accumulate: leaves sum contributions across passes; tensors without requir
   a.add(b).add(c).backward(tensor([1, 10], [2]));
   assert.deepEqual(a.grad!.toArray(), [1, 10]);
   assert.deepEqual(b.grad!.toArray(), [1, 10]);
+  assert.equal(a.grad!.requiresGrad, false, 'a gradient is a plain constant, not part of any graph');
   assert.equal(c.grad, null);
   a.mul(3).sum().backward();
   assert.deepEqual(a.grad!.toArray(), [4, 13], 'the second pass adds to the first');

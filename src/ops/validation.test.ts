@@ -93,12 +93,14 @@ test('reductions: the axis errors name the op; axes may repeat and come in any o
   assert.deepEqual(Array.from(m.argmax(1)), [2, 1, 1, 2]);
   assert.deepEqual(Array.from(m.argmax(0)), [0, 1, 1, 0, 0, 1]);
   assert.deepEqual(Array.from(ops.argmax(m)), [0, 1, 0, 1, 0, 1], 'the last axis by default');
-  // The same on the wasm backend, whose reduce kernel gives the positions of the maxima.
+  // The same on the wasm backend, whose reduce kernel is told max or sum, and gives the positions of the maxima.
   registerBackend(new WasmBackend({ threads: 1 }));
   setBackend('wasm');
   try {
     const w = tensor([5, 1, 2, 7, 9, 3, 0, 4, 6, 2, 1, 8], [2, 3, 2]);
     assert.deepEqual([Array.from(w.argmax(1)), Array.from(w.argmax(0)), Array.from(w.argmax())], [[2, 1, 1, 2], [0, 1, 1, 0, 0, 1], [0, 1, 0, 1, 0, 1]]);
+    assert.deepEqual(w.max(1).toArray(), [9, 7, 6, 8]);
+    assert.deepEqual(w.sum(1).toArray(), [16, 11, 7, 14]);
   } finally {
     setBackend('reference');
   }
