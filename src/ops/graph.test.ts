@@ -7,7 +7,8 @@ import * as ops from './index.js';
 import { ABS, EXP, LOG, NEG, POW, RELU, SCALE, SIGMOID, SQRT, TANH, reluGrad } from './elementwise.js';
 import { assertClose, assertGrad, rand64 } from '../testing/helpers.js';
 import { Tensor, tensor } from '../tensor/tensor.js';
-import '../autograd/engine.js'; // Tensor.prototype.backward
+import { clearGrad } from '../autograd/engine.js';
+import { registerBackend, setBackend } from '../backends/index.js';
 import { Random } from '../tensor/random.js';
 import type { ScalarFunction } from '../backends/backend.js';
 
@@ -142,4 +143,32 @@ test('dropout: the gradient goes through the kept units, scaled like them', () =
   assert.ok(kept.some((k) => !k) && kept.some((k) => k));
   assertClose(x.grad!.toArray(), kept.map((k) => (k ? 1 / 0.75 : 0)), 1e-6);
   assertClose(y.toArray(), kept.map((k) => (k ? 1.5 / 0.75 : 0)), 1e-6);
+});
+
+test('on the wasm backend, whose fresh buffers hold old values, fused-layer and softmax gradients match the reference', async () => {
+  const { WasmBackend } = await import('../backends/wasm/index.js');
+  registerBackend(new WasmBackend({ threads: 1 }));
+  /** Four training steps of logSoftmax(linear(x)) on one backend; the gradients of every step. */
+  const run = (name: string): number[] => {
+    setBackend(name);
+    try {
+      const rng = new Random(21);
+      const values = (n: number) => Array.from({ length: n }, () => rng.normal());
+      const x = tensor(values(12), [4, 3], { requiresGrad: true });
+      const w = tensor(values(15), [5, 3], { requiresGrad: true });
+      const b = tensor(values(5), [5], { requiresGrad: true });
+      const r = tensor(values(20), [4, 5]);
+      const grads: number[] = [];
+      // From the third step on, buffers freed at earlier step boundaries are handed out again.
+      for (let step = 0; step < 4; step++) {
+        for (const p of [x, w, b]) clearGrad(p);
+        ops.linear(x, w, b, 'fc', { relu: step % 2 === 1 }).logSoftmax().mul(r).sum().backward();
+        grads.push(...b.grad!.toArray(), ...w.grad!.toArray(), ...x.grad!.toArray());
+      }
+      return grads;
+    } finally {
+      setBackend('reference');
+    }
+  };
+  assertClose(run('wasm'), run('reference'), 1e-5, 'gradients on wasm vs reference');
 });
