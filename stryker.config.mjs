@@ -14,9 +14,14 @@ export default {
   testRunner: 'tap',
   buildCommand: 'tsc -p tsconfig.json',
   tap: {
-    // Only the fast unit tests (about 10 s together): gradient checks, ops, layers, optimizers.
+    // Only the fast unit tests (about 15 s together): the engine and gradient checks, ops (values,
+    // gradients, graph, bad input), layers, losses, optimizers and schedules.
     // Not parity (40 s of wasm kernels, which are not mutated), training, CLI or browser tests.
-    testFiles: ['dist/autograd/gradcheck.test.js', 'dist/ops/ops.test.js', 'dist/ops/conv.test.js', 'dist/nn/layers.test.js', 'dist/optim/optim.test.js'],
+    testFiles: [
+      'dist/autograd/engine.test.js', 'dist/autograd/gradcheck.test.js',
+      'dist/ops/ops.test.js', 'dist/ops/conv.test.js', 'dist/ops/graph.test.js', 'dist/ops/validation.test.js',
+      'dist/nn/layers.test.js', 'dist/losses/losses.test.js', 'dist/optim/optim.test.js', 'dist/optim/schedules.test.js',
+    ],
     nodeArgs: ['--test-reporter=tap', '-r', '{{hookFile}}', '{{testFile}}'],
   },
   // The first run records which test files reach each mutant; each mutant then runs only those,

@@ -14,7 +14,7 @@ export interface GradcheckOptions {
 
 export interface GradcheckResult {
   ok: boolean;
-  /** Largest error found, with where it was. */
+  /** Largest error found (NaN if a gradient or a function value was NaN), with where it was. */
   maxError: number;
   worst: { input: number; index: number; analytic: number; numeric: number } | null;
 }
@@ -60,9 +60,11 @@ export function gradcheck(f: (...inputs: Tensor[]) => Tensor, inputs: Tensor[], 
       const numeric = (plus - minus) / (2 * eps);
       const analytic = x.grad ? x.grad.data[i] : 0;
       const err = Math.abs(analytic - numeric);
-      if (err > atol + rtol * Math.abs(numeric)) ok = false;
-      if (err > maxError || worst === null) {
-        maxError = Math.max(maxError, err);
+      // NOTE: a NaN gradient must fail, and NaN compares false with everything: hence !(err ≤ tol),
+      // not err > tol, and a NaN error is the worst there is (the first one is reported).
+      if (!(err <= atol + rtol * Math.abs(numeric))) ok = false;
+      if (worst === null || err > maxError || (Number.isNaN(err) && !Number.isNaN(maxError))) {
+        maxError = err;
         worst = { input: k, index: i, analytic, numeric };
       }
     }
