@@ -60,7 +60,7 @@ for (const backendName of ['reference', 'wasm']) {
     test(`${backendName}: ${c.optimizer} ${JSON.stringify(c.options)} matches PyTorch's ${c.torch} for three steps`, () => {
       const after = run(backendName, c);
       after.forEach((p, step) => {
-        // NOTE: assertClose lets NaN through (NaN > tol is false); a step count gone negative gives √(negative).
+        // NOTE: a step count gone negative would give √(negative) = NaN; check finiteness first for a clear message.
         assert.ok(p.every(Number.isFinite), `${backendName} ${c.name}: parameter after step ${step + 1} is not finite: ${p}`);
         assertClose(p, c.after[step], TOL, `${backendName} ${c.name}, parameter after step ${step + 1}`);
       });
