@@ -12,7 +12,7 @@ import type { AdamHyper, Backend, BinaryOp, Conv2dGeometry, Data, Epilogue, Life
 import { referenceBackend as ref } from '../reference/index.js';
 import * as bins from './generated/kernels.js';
 import { CONTROL_BYTES, ThreadPool, type SpawnThread } from './pool.js';
-import { WasmHeap } from './memory.js';
+import { WasmHeap, align } from './memory.js';
 import { KernelCall, THREADED_KERNELS, out, scratch, type ConvSizes, type KernelExports, type PoolSizes, type SingleArgs,
   type SingleKernels, type ThreadedArgs, type ThreadedKernels } from './kernels.js';
 
@@ -117,11 +117,6 @@ export class WasmBackend implements Backend {
   /** Bytes of WebAssembly memory up to the highest block the heap has handed out (for tests and benchmarks). */
   get heapBytes(): number {
     return this.heap.highWater;
-  }
-
-  /** Bytes in arrays now in use. */
-  get bytesInUse(): number {
-    return this.heap.bytesInUse;
   }
 
   // ---- memory (the rules are in ./memory.ts) ----
@@ -279,7 +274,7 @@ export class WasmBackend implements Backend {
   private convWork(g: Conv2dGeometry): { nt: number; perThread: number; work: ReturnType<typeof scratch> } {
     // 1 or all threads; with fewer images than threads, the extra threads find empty ranges.
     const nt = this.nt(g.N * g.OC * g.OH * g.OW * g.C * g.KH * g.KW, SMALL_FLOPS);
-    const perThread = Math.ceil(this.k.convScratchBytes(g.C, g.KH, g.KW, g.OH, g.OW) / 64) * 64;
+    const perThread = align(this.k.convScratchBytes(g.C, g.KH, g.KW, g.OH, g.OW));
     return { nt, perThread, work: scratch(this.syncBytes + perThread * nt, this.syncBytes) };
   }
 

@@ -26,7 +26,6 @@ const MAX_PAGES = 65536;
 /** Step-list length at which blocks already given back are dropped from it. */
 const PRUNE_AT = 4096;
 
-export type { Lifetime } from '../backend.js';
 import type { Lifetime } from '../backend.js';
 
 type View = Float32Array | Int32Array;
