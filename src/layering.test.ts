@@ -54,7 +54,7 @@ const LAYERS: readonly string[][] = [
   ['nn', 'losses', 'optim', 'data'],     // layers, losses, optimizers, data sets and loaders
   ['models', 'io'],                      // MLP/DNN/CNN builders, the model file format
   ['train'],                             // fit, evaluate, predict
-  ['detection'],                         // R-CNN: boxes, MNIST-Det, selective search, SVMs, evaluation
+  ['detection', 'tabular'],              // R-CNN (boxes, MNIST-Det, selective search, SVMs, mAP); tabular estimators
   ['index.ts'],                          // the browser-safe public entry, 'zerograd'
   ['node.ts', 'experiments', 'web'],     // 'zerograd/node', the experiments, the explainer page
   ['cli', 'bench'],                      // the command line, the benchmarks
