@@ -144,7 +144,7 @@ export function frameDigit(gray: ArrayLike<number>, width: number, height: numbe
  * a shadow's straight edge where it is, and ignores a stroke that covers less than half of the
  * window), computed on a 48-pixel thumbnail — cheap, and fine enough for a background.
  */
-function isDarkInk(g: Float32Array, w: number, h: number): boolean {
+export function isDarkInk(g: Float32Array, w: number, h: number): boolean {
   const t = Math.min(1, 48 / Math.max(w, h));
   const tw = Math.max(1, Math.round(w * t)), th = Math.max(1, Math.round(h * t));
   const thumb = resample(g, w, h, 0, 0, w, h, tw, th);

@@ -30,9 +30,10 @@ export type SplitName = 'full' | 'smoke';
 
 /** One canvas and what is on it. */
 export interface DetCanvas {
-  /** size × size pixels, row-major, in [0, 1] (ink is bright, as in MNIST). */
+  /** width × height pixels, row-major, in [0, 1] (ink is bright, as in MNIST). */
   image: Float32Array;
-  size: number;
+  width: number;
+  height: number;
   /** Ground-truth boxes, [x1, y1, x2, y2) half-open. */
   boxes: Box[];
   /** The digit in each box, 0–9. */
@@ -157,7 +158,7 @@ function makeCanvas(source: ImageDataset, rng: Random, variant: Variant, from: n
     }
     for (let k = 0; k < image.length; k++) image[k] = Math.min(1, Math.max(0, image[k] + (2 * rng.uniform() - 1) * NOISE));
   }
-  return { image, size, boxes, labels };
+  return { image, width: size, height: size, boxes, labels };
 }
 
 /** `count` canvases from digits [from, to) of `source`. */

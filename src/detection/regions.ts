@@ -56,7 +56,7 @@ export function collectRegions(canvases: readonly DetCanvas[], proposals: Readon
       const o = iou(boxes[i], g);
       if (o > set.maxIou[i]) { set.maxIou[i] = o; set.bestGt[i] = gi; set.bestLabel[i] = c.labels[gi]; }
     });
-    warpRegion(c.image, c.size, c.size, boxes[i], set.windows, i * px);
+    warpRegion(c.image, c.width, c.height, boxes[i], set.windows, i * px);
   }
   return set;
 }
