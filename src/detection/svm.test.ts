@@ -116,6 +116,9 @@ test('svm: hard-negative mining ends with every hard negative of the pool in a s
   assert.ok(res.rounds.length >= 2, 'the first random subset cannot already hold every hard negative');
   assert.ok(res.rounds[0].added > 0);
   assert.deepEqual(seen, res.rounds.map((r) => r.round));
+  // Most of the random start is easy and leaves the cache (measured: 196 of 200 dropped in round 1).
+  assert.ok(res.rounds[0].dropped > 100, `dropped ${res.rounds[0].dropped} easy negatives`);
+  assert.equal(res.cache.length, 200 + res.rounds[0].added - res.rounds[0].dropped);
   // No negative outside the cache violates the margin of the final model.
   const f = svmScores(neg, nNeg, d, res.model);
   const inCache = new Set(res.cache);
