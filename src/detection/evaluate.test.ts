@@ -42,6 +42,9 @@ test('ap: 11-point and all-point differ on TP, FP, TP with two ground-truth boxe
   close(r.classes[0].ap11, 28 / 33, 'AP11');
   close(averagePrecision([0.5, 0.5, 1], [1, 0.5, 2 / 3], '11-point'), 28 / 33, 'averagePrecision 11-point');
   close(averagePrecision([], [], 'all-point'), 0, 'empty curve');
+  // FP, TP, TP: precision [0, 1/2, 2/3], recall [0, 1/2, 1]. The envelope lifts rank 2's 1/2 to
+  // the 2/3 reached later: AP = 1/2·2/3 + 1/2·2/3 = 2/3 (the raw curve would give 7/12).
+  close(averagePrecision([0, 0.5, 1], [0, 0.5, 2 / 3]), 2 / 3, 'all-point envelope');
 });
 
 test('ap: a duplicate detection of a matched box is a false positive', () => {
