@@ -3,7 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { basename } from 'node:path';
 import * as zg from '../node.js';
 import { readImage } from './image.js';
-import { fraction, intList, nonNegativeInt, positiveInt, positiveNumber } from './options.js';
+import { finiteNumber, fraction, intList, nonNegativeInt, positiveInt, positiveNumber } from './options.js';
 import { useBackend } from '../backends/wasm/node.js';
 import { EXPERIMENTS, findExperiment } from '../experiments/index.js';
 import { page } from '../experiments/report.js';
@@ -13,6 +13,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { MNIST_INPUT, UserError, checkWritable, loadData, loadModelFile, loadTestSet, pct, warn } from './common.js';
 import { buildFromFlags, train, type ModelOptions, type TrainOptions } from './train.js';
+import { detectEval, detectImages, detectTrain, type DetectTrainOptions } from './detect.js';
 
 const archOption = () => new Option('--model <arch>', 'network: mlp (one hidden layer), dnn (several), cnn').choices(['mlp', 'dnn', 'cnn']).default('cnn');
 const D = zg.DEFAULT_CONFIG;
@@ -222,6 +223,39 @@ export function makeProgram(): Command {
     .option('--json', 'print JSON', false)))
     .hook('preAction', (_, cmd) => selectBackend(cmd.opts()))
     .action((o) => summaryCommand({ ...o, file: o.model, model: o.arch ?? 'cnn' }));
+
+  backendOptions(program.command('detect-train'))
+    .description('R-CNN: build the MNIST-Det canvases, train every stage (selective search, CNN, SVMs, box regression) and save the detector')
+    .addOption(new Option('--variant <name>', 'canvases with clutter and noise, or clean ones').choices(['cluttered', 'clean']).default('cluttered'))
+    .addOption(new Option('--scorer <name>', 'what scores a region: per-class SVMs or the fine-tuned softmax').choices(['svm', 'softmax']).default('svm'))
+    .addOption(new Option('--split <name>', 'full: 500 training, 50 validation, 200 test canvases; smoke: 60, 20, 20').choices(['full', 'smoke']).default('full'))
+    .option('--seed <n>', 'random seed (canvases, weights, sampling)', nonNegativeInt('--seed'), 1)
+    .option('--out <file>', 'where to save the detector', 'rcnn.zg')
+    .option('--data-dir <dir>', 'folder with MNIST-format IDX files (default: the MNIST that ships with zerograd)')
+    .option('--no-progress', 'plain progress lines even on a terminal')
+    .option('--json', 'print the results as one JSON object on the last line', false)
+    .hook('preAction', (_, cmd) => selectBackend(cmd.opts()))
+    .action((o: DetectTrainOptions) => detectTrain(o));
+
+  backendOptions(program.command('detect-eval'))
+    .description('per-class average precision and mAP of a saved detector on its MNIST-Det test canvases')
+    .requiredOption('--model <file>', 'detector file (from detect-train)')
+    .option('--data-dir <dir>', 'folder with MNIST-format IDX files')
+    .option('--json', 'print JSON', false)
+    .hook('preAction', (_, cmd) => selectBackend(cmd.opts()))
+    .action((o) => detectEval(o));
+
+  backendOptions(program.command('detect'))
+    .description('find and name the digits in PNG or JPEG pictures')
+    .argument('<images...>', 'image files')
+    .requiredOption('--model <file>', 'detector file (from detect-train)')
+    .option('--out <dir>', 'write a copy of each picture with the detections drawn on it into this folder')
+    .option('--threshold <x>', 'report detections scoring above this (default: chosen on the validation canvases)', finiteNumber('--threshold'))
+    .option('--scale <x>', 'resize the picture by this factor first (default: so its ink is about 32 px tall)', positiveNumber('--scale'))
+    .addOption(new Option('--scorer <name>', 'per-class SVMs or the fine-tuned softmax (default: the one it was trained with)').choices(['svm', 'softmax']))
+    .option('--json', 'print JSON', false)
+    .hook('preAction', (_, cmd) => selectBackend(cmd.opts()))
+    .action((images: string[], o) => detectImages(images, o));
 
   program.command('serve')
     .description('the explainer: a local web page that shows a network think and learn')

@@ -31,6 +31,17 @@ export function positiveNumber(name: string) {
   };
 }
 
+/** Any finite number (an SVM score threshold may be negative). */
+export function finiteNumber(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n)) {
+      throw new InvalidArgumentError(`${name} expects a number, got '${value}'`);
+    }
+    return n;
+  };
+}
+
 export function fraction(name: string) {
   return (value: string): number => {
     const n = Number(value);

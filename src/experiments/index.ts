@@ -2,12 +2,13 @@
 // repeat; `quick` runs a small version (under a minute) that the tests run, checking each claim.
 import { depth, kernels, linearCollapse, pooling } from './architecture.js';
 import { init, learningRate, optimizers } from './training.js';
+import { detection } from './detection.js';
 import type { Experiment } from './common.js';
 
 export type { Experiment, ExperimentContext, ExperimentResult } from './common.js';
 export type { Series } from './report.js';
 
-export const EXPERIMENTS: Experiment[] = [linearCollapse, pooling, kernels, learningRate, optimizers, init, depth];
+export const EXPERIMENTS: Experiment[] = [linearCollapse, pooling, kernels, learningRate, optimizers, init, depth, detection];
 
 export function findExperiment(name: string): Experiment {
   const e = EXPERIMENTS.find((x) => x.name === name);
