@@ -118,7 +118,7 @@ function sortByWeight(w: Float32Array): Uint32Array {
       const e = order[i];
       next[count[(keys[e] >>> shift) & 0x7ff]++] = e;
     }
-    [order, next] = [next, order];
+    const t = order; order = next; next = t;
   }
   return order;
 }
@@ -175,7 +175,7 @@ export function segmentGraph(graph: PixelGraph, k: number, minSize: number): Seg
     return r;
   };
   const union = (x: number, y: number): number => {
-    if (rank[x] < rank[y]) [x, y] = [y, x];
+    if (rank[x] < rank[y]) { const t = x; x = y; y = t; } // union by rank: the shallower tree goes under
     parent[y] = x;
     size[x] += size[y];
     if (rank[x] === rank[y]) rank[x]++;

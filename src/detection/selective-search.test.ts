@@ -51,6 +51,16 @@ test('groupRegions: adjacency comes from the label image, not from overlapping b
   assert.deepEqual([...hb.merges.slice(0, 2)].sort(), [0, 1]);
 });
 
+test('groupRegions: always merges the most similar adjacent pair (size similarity: smallest pair first)', () => {
+  // One row: A 3 px, B 1, C 5, D 2, E 1. Pair sizes A+B 4, B+C 6, C+D 7, D+E 3: D+E (region 5)
+  // first, then A+B (6), then C+DE (8 < AB+C 9), then the rest (8).
+  const { image, seg, width, height } = drawn(['AAABCCCCCDDE'], { A: 0, B: 0.2, C: 0.4, D: 0.6, E: 0.8 });
+  const h = groupRegions(initialRegions(seg, pixelFeatures(image, width, height)), ['size']);
+  const sorted = (m: number): number[] => [h.merges[2 * m], h.merges[2 * m + 1]].sort();
+  assert.deepEqual([0, 1, 2, 3].map(sorted), [[3, 4], [0, 1], [2, 5], [6, 7]]);
+  assert.deepEqual(h.boxes[7], [4, 0, 12, 1]);
+});
+
 test('initialRegions: regions touching only at a corner are adjacent (8-connected, both diagonals)', () => {
   for (const rows of [['AC', 'CB'], ['CB', 'AC'], ['CA', 'BC']]) {
     const { image, seg, width, height } = drawn(rows, { A: 1, B: 0.5, C: 0 });

@@ -96,12 +96,7 @@ class MergeHeap {
     const { s } = this;
     let i = s.length;
     s.push(sim); this.a.push(a); this.b.push(b);
-    while (i > 0) {
-      const up = (i - 1) >> 1;
-      if (s[up] >= sim) break;
-      this.move(up, i);
-      i = up;
-    }
+    for (let up = (i - 1) >> 1; i > 0 && s[up] < sim; i = up, up = (i - 1) >> 1) this.move(up, i);
     s[i] = sim; this.a[i] = a; this.b[i] = b;
   }
   /** Remove the top; returns [a, b]. */
@@ -110,10 +105,8 @@ class MergeHeap {
     const sim = this.s.pop()!, a = this.a.pop()!, b = this.b.pop()!;
     const n = this.s.length;
     if (n === 0) return top;
-    let i = 0;
-    for (;;) {
-      let c = 2 * i + 1;
-      if (c >= n) break;
+    let i = 0; // sift the last entry down from the root
+    for (let c = 1; c < n; c = 2 * i + 1) {
       if (c + 1 < n && this.s[c + 1] > this.s[c]) c++;
       if (this.s[c] <= sim) break;
       this.move(c, i);
