@@ -151,7 +151,7 @@ test('proposalStats on a hand-computed case', () => {
 test('selectiveSearch finds the digits of generated MNIST-Det canvases', () => {
   const { train, test: testSet } = loadMnist();
   const canvases = mnistDet(train, testSet, { split: 'smoke', seed: 1 }).test.slice(0, 10);
-  const proposals = canvases.map((c) => selectiveSearch(c.image, c.size, c.size, { seed: 1 }).boxes);
+  const proposals = canvases.map((c) => selectiveSearch(c.image, c.width, c.height, { seed: 1 }).boxes);
   const stats = proposalStats(proposals, canvases.map((c) => c.boxes));
   assert.ok(stats.proposalsPerImage <= 150, `${stats.proposalsPerImage} proposals per image`);
   assert.ok(stats.recall50 >= 0.9, `recall@0.5 ${stats.recall50}`);
