@@ -196,6 +196,7 @@ export abstract class BaseMLP {
   /** The penalty α/(2B)·Σ‖W‖² of a batch of B rows; adds its gradient α·W/B to the weights' gradients. */
   private penalize(batch: number): number {
     const { alpha } = this.options;
+    if (alpha === 0) return 0;
     let squares = 0;
     for (const l of this.linears()) {
       const w = l.weight.data, g = l.weight.grad?.data;
@@ -252,7 +253,7 @@ export abstract class BaseMLP {
         const b = Math.min(B, n - start);
         for (let r = 0; r < b; r++) {
           const row = order[start + r];
-          bx.set(train.data.subarray(row * F, row * F + F), r * F);
+          for (let j = 0, src = row * F, dst = r * F; j < F; j++) bx[dst + j] = train.data[src + j];
           by[r] = trainY[row];
         }
         const loss = scope(() => {

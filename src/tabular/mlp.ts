@@ -2,7 +2,8 @@
 // partialFit) on zerograd's engine. The training loop and the options are in mlp-base.ts.
 import { crossEntropy, mseLoss } from '../losses/index.js';
 import { Sequential } from '../nn/layers.js';
-import { tensor, type Tensor } from '../tensor/tensor.js';
+import { tensor, zeros, type Tensor } from '../tensor/tensor.js';
+import { concat } from '../ops/shape.js';
 import { BaseMLP, type MLPOptions, type ResolvedMLPOptions } from './mlp-base.js';
 import type { Matrix, MatrixLike } from './matrix.js';
 import { accuracy, r2Score } from './metrics.js';
@@ -132,14 +133,14 @@ export class MLPClassifier extends BaseMLP {
   protected outputUnits(): number { return this.classes.length === 2 ? 1 : this.classes.length; }
 
   /**
-   * Two classes, from the logit z:(B,1) and y ∈ {0,1}: mean(−y·log σ(z) − (1−y)·log(1−σ(z))),
-   * NOTE: written as mean(max(z,0) − z·y + log(1 + e^−|z|)), which never takes the log of 0 or overflows e^z.
+   * Two classes, from the logit z:(B,1) and y ∈ {0,1}: mean(−y·log σ(z) − (1−y)·log(1−σ(z))).
+   * That is the softmax cross-entropy of the two logits [0, z]: softmax([0, z]) = [1 − σ(z), σ(z)],
+   * so the fused, stable crossEntropy op computes it (no log of 0, no overflow of e^z).
    * More classes: softmax cross-entropy of the logits (B,K) against class indices.
    */
   protected dataLoss(out: Tensor, y: Float32Array): Tensor {
     if (this.classes.length > 2) return crossEntropy(out, y);
-    const t = tensor(y, [y.length, 1]);
-    return out.relu().sub(out.mul(t)).add(out.abs().neg().exp().add(1).log()).mean();
+    return crossEntropy(concat([zeros([y.length, 1]), out], 1), y);
   }
 
   protected scoreEncoded(X: Matrix, y: Float32Array): number {
