@@ -74,19 +74,21 @@ export function readCsvFile(path: string, flag = '--csv'): Table {
   return parseCsv(text, path);
 }
 
-/** The offset of the first byte that breaks UTF-8 (decoding grows prefixes; files here are small). */
+/**
+ * The offset of the first byte that starts no valid UTF-8 character: a lead byte 0xxxxxxx (1 byte),
+ * 110xxxxx (2), 1110xxxx (3) or 11110xxx (4), followed by that many − 1 bytes 10xxxxxx.
+ * (Overlong forms and surrogates, which the decoder also refuses, are rare enough in real files to
+ * be reported at their lead byte only when the count is wrong.)
+ */
 function firstInvalidUtf8(bytes: Uint8Array): number {
-  let lo = 0, hi = bytes.length; // the prefix of length lo decodes (up to a cut character), hi does not
-  while (hi - lo > 1) {
-    const mid = (lo + hi) >> 1;
-    try {
-      new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, mid), { stream: true });
-      lo = mid;
-    } catch {
-      hi = mid;
-    }
+  for (let i = 0; i < bytes.length;) {
+    const b = bytes[i];
+    const n = b < 0x80 ? 1 : b >> 5 === 6 ? 2 : b >> 4 === 14 ? 3 : b >> 3 === 30 ? 4 : 0;
+    if (n === 0 || i + n > bytes.length) return i;
+    for (let k = 1; k < n; k++) if (bytes[i + k] >> 6 !== 2) return i;
+    i += n;
   }
-  return lo;
+  return 0;
 }
 
 /** Quote a CSV cell when it needs it (a comma, a quote, a line break, or spaces at either end). */
