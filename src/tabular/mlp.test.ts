@@ -169,3 +169,13 @@ test('bad options and data are errors naming the argument, the value and what wa
   assert.throws(() => reg.predict([[1, 2, 3]]), /MLPRegressor: X has 3 features per row, expected 2 \(as in fit\)/);
   assert.throws(() => new MLPClassifier().fit([[1], [2]], ['a', 'a']), /MLPClassifier.fit: y has 1 class \(\["a"\]\), expected at least 2/);
 });
+
+test('the TSDoc examples of MLPRegressor and MLPClassifier', () => {
+  const reg = new MLPRegressor({ hiddenLayerSizes: [32], solver: 'lbfgs', randomState: 0 });
+  reg.fit([[0], [1], [2], [3]], [1, 3, 5, 7]);
+  assert.ok(Math.abs(reg.predict([[4]])[0] - 9) < 0.5, `${reg.predict([[4]])[0]}`);
+  const clf = new MLPClassifier({ hiddenLayerSizes: [16], solver: 'lbfgs', randomState: 0 });
+  clf.fit([[0, 0], [1, 1], [0, 1], [1, 0]], ['a', 'a', 'b', 'b']);
+  assert.deepEqual(clf.predict([[1, 1]]), ['a']);
+  assert.ok(clf.predictProba([[1, 1]])[0][0] > 0.99);
+});

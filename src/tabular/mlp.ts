@@ -46,7 +46,7 @@ export interface MLPRegressorOptions extends MLPOptions {
  * @example
  * const reg = new MLPRegressor({ hiddenLayerSizes: [32], solver: 'lbfgs', randomState: 0 });
  * reg.fit([[0], [1], [2], [3]], [1, 3, 5, 7]);
- * reg.predict([[4]]);   // ≈ [9]
+ * reg.predict([[4]]);   // close to [9] (8.86: a ReLU network extrapolates along its last linear piece)
  */
 export class MLPRegressor extends BaseMLP {
   readonly standardizeTarget: boolean;
