@@ -55,6 +55,9 @@ test('CSV: bad files are one-line errors naming the file, the row and the column
   assert.match(target.stderr, /^zerograd: error: target column 'cost' is not in .*messy\.csv; its columns are: id, city, zip, size_m2, rooms, note, price\n$/);
   const notNumber = await run(['tabular', 'train', '--csv', join(FIX, 'messy.csv'), '--target', 'city', '--task', 'regression', '--out', join(dir, 'x.zg')]);
   assert.match(notNumber.stderr, /^zerograd: error: .*messy\.csv: row 1 \(line 2\), column 'city': 'Paris, France' is not a number; a regression target must be numeric \(or use task classification\)\n$/);
+  const logClass = await run(['tabular', 'train', '--csv', join(FIX, 'messy.csv'), '--target', 'city', '--log-target', '--out', join(dir, 'x.zg')]);
+  assert.match(logClass.stderr, /^zerograd: error: --log-target: a log transform is for a regression target, but 'city' is a classification target/);
+  assert.equal(logClass.stdout, '', 'the error comes before any output');
   assert.equal(existsSync(join(dir, 'x.zg')), false);
 });
 

@@ -88,6 +88,7 @@ export function tabularTrain(o: TabularTrainOptions): void {
   }
   const { all, train, test, task, skipped, testRows } = userErrors(() => {
     const task = o.task ?? inferTask(table, o.target);
+    if (o.logTarget && task !== 'regression') throw new UserError(`--log-target: a log transform is for a regression target, but '${o.target}' is a classification target${o.task ? '' : ' (give --task regression if it is a quantity)'}`);
     const { rows } = targetValues(table, o.target, task, o.logTarget);
     const all = subset(table, rows);
     const split = trainTestSplit(all.rows.length, o.testSize, o.seed);
