@@ -10,7 +10,8 @@ the same pipeline on the same training rows:
 with scikit-learn's defaults on both sides (hidden (100,), relu, adam, alpha 1e-4, 200 iterations).
 Which columns are numeric and which categorical is taken from zerograd's answer, so neither side wins
 by preprocessing. Fit times are each side's fit call alone (zerograd: preprocessing + training, as
-the scikit-learn pipeline's fit), measured in the same run, one after the other.
+the scikit-learn pipeline's fit), measured in the same run, one after the other, as wall-clock time
+and as CPU time of all the process's threads (less sensitive to other work on a shared machine).
 
 Run from the repository root after `npm run build`:
     /usr/bin/python3 scripts/tabular-compare.py [--seeds 5] [--solver adam] [--backend auto]
@@ -75,13 +76,13 @@ def sklearn(csv, target, task, drop, seed, solver, z):
     else:
         model = make_pipeline(pre, MLPClassifier(solver=solver, random_state=seed))
         y_train, y_test = train[target].astype(str), test[target].astype(str)
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     model.fit(X_train, y_train)
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     pred = model.predict(X_test)
     if task == 'regression':
-        return float(np.sqrt(np.mean((pred - y_test) ** 2))), seconds
-    return float(np.mean(pred == y_test)), seconds
+        return float(np.sqrt(np.mean((pred - y_test) ** 2))), seconds, cpu
+    return float(np.mean(pred == y_test)), seconds, cpu
 
 
 def spread(values):
@@ -97,22 +98,27 @@ def main():
     warnings.filterwarnings('ignore', category=ConvergenceWarning)  # both sides stop at 200 iterations alike
     rows = []
     for name, file, target, task, drop in TASKS:
-        z_metric, s_metric, z_time, s_time = [], [], [], []
+        z_metric, s_metric, z_time, s_time, z_cpu, s_cpu = [], [], [], [], [], []
         for seed in range(1, a.seeds + 1):
             z = zerograd(f'{DATA}/{file}', target, task, drop, seed, a.solver, a.backend)
-            m, t = sklearn(f'{DATA}/{file}', target, task, drop, seed, a.solver, z)
+            m, t, cpu = sklearn(f'{DATA}/{file}', target, task, drop, seed, a.solver, z)
             z_metric.append(z['metrics']['rmse' if task == 'regression' else 'accuracy'])
             z_time.append(z['fitSeconds'])
             s_metric.append(m)
             s_time.append(t)
-            print(f'{name} seed {seed}: zerograd {z_metric[-1]:.4g} in {z_time[-1]:.2f}s ({z["backend"]}), '
-                  f'scikit-learn {m:.4g} in {t:.2f}s', file=sys.stderr)
+            z_cpu.append(z['fitCpuSeconds'])
+            s_cpu.append(cpu)
+            print(f'{name} seed {seed}: zerograd {z_metric[-1]:.4g} in {z_time[-1]:.2f}s (CPU {z_cpu[-1]:.2f}s, {z["backend"]}), '
+                  f'scikit-learn {m:.4g} in {t:.2f}s (CPU {cpu:.2f}s)', file=sys.stderr)
         metric = 'RMSE (g)' if task == 'regression' else 'accuracy'
-        rows.append((name, metric, spread(z_metric), spread(s_metric), spread(z_time), spread(s_time),
-                     f'{statistics.mean(z_time) / statistics.mean(s_time):.2f}'))
-    print(f'\nsolver {a.solver}, {a.seeds} seeded splits (test 20%), scikit-learn defaults on both sides; mean ± standard deviation\n')
-    print('| data set | metric | zerograd | scikit-learn | fit s, zerograd | fit s, scikit-learn | time ratio |')
-    print('|---|---|---|---|---|---|---|')
+        # Times as medians: on a shared machine a few runs are slowed by other work, and a mean follows them.
+        med = statistics.median
+        rows.append((name, metric, spread(z_metric), spread(s_metric), f'{med(z_time):.2f} / {med(z_cpu):.2f}',
+                     f'{med(s_time):.2f} / {med(s_cpu):.2f}', f'{med(z_time) / med(s_time):.2f}', f'{med(z_cpu) / med(s_cpu):.2f}'))
+    print(f'\nsolver {a.solver}, {a.seeds} seeded splits (test 20%), scikit-learn defaults on both sides; metrics as mean ± standard '
+          'deviation, fit times as the median wall / CPU seconds\n')
+    print('| data set | metric | zerograd | scikit-learn | fit s, zerograd | fit s, scikit-learn | wall-time ratio | CPU-time ratio |')
+    print('|---|---|---|---|---|---|---|---|')
     for r in rows:
         print('| ' + ' | '.join(r) + ' |')
 
