@@ -36,3 +36,5 @@ export {
 } from './train/config.js';
 export { summarize, formatSummary, type LayerRow } from './nn/summary.js';
 export { frameDigit, findDigit, rgbaToGray, type DigitResult, type DigitBox } from './data/preprocess.js';
+export * as tabular from './tabular/index.js';
+export { MLPRegressor, MLPClassifier } from './tabular/index.js';

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { MNIST_INPUT, UserError, checkWritable, loadData, loadModelFile, loadTestSet, pct, warn } from './common.js';
 import { buildFromFlags, train, type ModelOptions, type TrainOptions } from './train.js';
 import { detectEval, detectImages, detectTrain, type DetectTrainOptions } from './detect.js';
+import { addTabularCommands } from './tabular.js';
 
 const archOption = () => new Option('--model <arch>', 'network: mlp (one hidden layer), dnn (several), cnn').choices(['mlp', 'dnn', 'cnn']).default('cnn');
 const D = zg.DEFAULT_CONFIG;
@@ -286,6 +287,8 @@ export function makeProgram(): Command {
     .option('--json', 'print the results as JSON', false)
     .hook('preAction', (_, cmd) => selectBackend(cmd.opts()))
     .action((name: string | undefined, o) => experimentCommand(name, o));
+
+  addTabularCommands(program, (c) => backendOptions(c).hook('preAction', (_, cmd) => selectBackend(cmd.opts())));
 
   return program;
 }

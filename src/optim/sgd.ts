@@ -9,7 +9,7 @@ import { Optimizer } from './optimizer.js';
  *   g′ = g + wd·p                      (L2 weight decay, added to the gradient)
  *   with momentum:  v ← μ·v + g′,  p ← p − lr·v
  *   without (v null):              p ← p − lr·g′
- * This is PyTorch's form (dampening 0, no Nesterov).
+ * This is PyTorch's form (dampening 0). Nesterov momentum is nesterovUpdate below.
  */
 export function sgdUpdate(p: Data, g: Data, v: Data | null, lr: number, momentum: number, weightDecay: number): void {
   for (let i = 0; i < p.length; i++) {
@@ -23,11 +23,27 @@ export function sgdUpdate(p: Data, g: Data, v: Data | null, lr: number, momentum
   }
 }
 
+/**
+ * Nesterov's momentum (PyTorch's form), in place: the step looks ahead along the velocity.
+ *   g′ = g + wd·p,   v ← μ·v + g′,   p ← p − lr·(g′ + μ·v)
+ * With a constant lr this is scikit-learn's `nesterovs_momentum` (there v′ = μ·v′ − lr·g′ and
+ * p ← p + μ·v′ − lr·g′, which is the same with v′ = −lr·v).
+ */
+export function nesterovUpdate(p: Data, g: Data, v: Data, lr: number, momentum: number, weightDecay: number): void {
+  for (let i = 0; i < p.length; i++) {
+    const grad = g[i] + weightDecay * p[i];
+    v[i] = momentum * v[i] + grad;
+    p[i] -= lr * (grad + momentum * v[i]);
+  }
+}
+
 export interface SGDOptions {
   lr: number;
   /** 0 = plain gradient descent; 0.9 is the usual momentum. */
   momentum?: number;
   weightDecay?: number;
+  /** Nesterov's look-ahead momentum (needs momentum > 0; default false). */
+  nesterov?: boolean;
 }
 
 /**
@@ -39,12 +55,15 @@ export interface SGDOptions {
 export class SGD extends Optimizer {
   readonly momentum: number;
   readonly weightDecay: number;
+  readonly nesterov: boolean;
   private readonly velocity = new Map<Tensor, Data>();
 
   constructor(params: Tensor[], o: SGDOptions) {
     super(params, o.lr);
     this.momentum = o.momentum ?? 0;
     this.weightDecay = o.weightDecay ?? 0;
+    this.nesterov = o.nesterov ?? false;
+    if (this.nesterov && !(this.momentum > 0)) throw new Error(`SGD: nesterov needs momentum > 0, got momentum ${this.momentum}`);
   }
 
   step(): void {
@@ -54,6 +73,10 @@ export class SGD extends Optimizer {
       if (this.momentum > 0) {
         v = this.velocity.get(p) ?? this.state(p.size, p.dtype);
         this.velocity.set(p, v);
+      }
+      if (this.nesterov) {
+        nesterovUpdate(p.data, p.grad.data, v!, this.lr, this.momentum, this.weightDecay);
+        continue;
       }
       const b = backend();
       if (!b.sgdStep?.(p.data, p.grad.data, v, this.lr, this.momentum, this.weightDecay)) {
