@@ -53,22 +53,39 @@ export function scoreRegions(heads: RcnnHeads, f: WindowFeatures, n: number, sco
   return out;
 }
 
-/** Box regression of region i (pool features at row i of `pool`) for class c. */
-export function regressBox(heads: RcnnHeads, box: Readonly<Box>, pool: Float32Array, i: number, c: number): Box {
-  const t = [0, 0, 0, 0];
-  for (let j = 0; j < 4; j++) {
-    let s = heads.regB[c * 4 + j];
-    const w = c * POOL_FEATURES * 4;
-    for (let k = 0; k < POOL_FEATURES; k++) s += pool[i * POOL_FEATURES + k] * heads.regW[w + k * 4 + j];
-    t[j] = s;
+/**
+ * Box-regression offsets of n regions for every digit: (n × DIGITS × 4) values (tx, ty, tw, th),
+ * t = pool · W_c + b_c. One pass over the features for all classes; most pool features are 0
+ * (they come through a ReLU and a max-pool), and those are skipped.
+ */
+export function regressionOffsets(heads: RcnnHeads, pool: Float32Array, n: number): Float32Array {
+  const K = DIGITS * 4;
+  // regW is stored class by class (c, k, j); regroup it as one (POOL_FEATURES × K) matrix.
+  const W = new Float32Array(POOL_FEATURES * K);
+  for (let c = 0; c < DIGITS; c++) for (let k = 0; k < POOL_FEATURES; k++) for (let j = 0; j < 4; j++) W[k * K + c * 4 + j] = heads.regW[c * POOL_FEATURES * 4 + k * 4 + j];
+  const out = new Float32Array(n * K);
+  const acc = new Float64Array(K);
+  for (let i = 0; i < n; i++) {
+    acc.set(heads.regB);
+    for (let k = 0; k < POOL_FEATURES; k++) {
+      const v = pool[i * POOL_FEATURES + k];
+      if (v === 0) continue;
+      for (let m = 0; m < K; m++) acc[m] += v * W[k * K + m];
+    }
+    out.set(acc, i * K);
   }
-  return decodeBox(box, t);
+  return out;
+}
+
+/** Region i's box moved by its offsets for digit c (offsets from regressionOffsets). */
+export function regressBox(box: Readonly<Box>, offsets: Float32Array, i: number, c: number): Box {
+  return decodeBox(box, offsets.subarray((i * DIGITS + c) * 4, (i * DIGITS + c) * 4 + 4));
 }
 
 export interface DetectOptions {
   width: number;
   height: number;
-  /** Apply the class-specific box regression (needs pool features). */
+  /** Apply the class-specific box regression (needs `offsets`). */
   regress: boolean;
   /** Non-maximum suppression IoU (0.3); Infinity or false turns it off (the experiment's "before NMS"). */
   nmsIou?: number | false;
@@ -77,8 +94,8 @@ export interface DetectOptions {
   minScore?: number;
 }
 
-/** The detections of one image from its regions' boxes, scores and (for regression) pool features. */
-export function detectionsFromScores(heads: RcnnHeads, boxes: ReadonlyArray<Readonly<Box>>, scores: Float32Array, pool: Float32Array | undefined, o: DetectOptions): Detection[] {
+/** The detections of one image from its regions' boxes, scores and (for regression) regression offsets. */
+export function detectionsFromScores(boxes: ReadonlyArray<Readonly<Box>>, scores: Float32Array, offsets: Float32Array | undefined, o: DetectOptions): Detection[] {
   const all: Detection[] = [];
   const minScore = o.minScore ?? -Infinity;
   for (let c = 0; c < DIGITS; c++) {
@@ -87,7 +104,7 @@ export function detectionsFromScores(heads: RcnnHeads, boxes: ReadonlyArray<Read
     boxes.forEach((b, i) => {
       const s = scores[i * DIGITS + c];
       if (!(s >= minScore)) return;
-      const moved = o.regress ? regressBox(heads, b, pool!, i, c) : b;
+      const moved = o.regress ? regressBox(b, offsets!, i, c) : b;
       const clipped = clipBox(moved, o.width, o.height);
       if (clipped[2] <= clipped[0] || clipped[3] <= clipped[1]) return;
       cand.push(clipped);

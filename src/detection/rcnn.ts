@@ -19,7 +19,7 @@ import type { DetCanvas, MnistDetSplits } from './mnist-det.js';
 import { collectRegions, maxIouWithClass, type RegionSet } from './regions.js';
 import { finetune, pretrain } from './finetune.js';
 import { FC_FEATURES, POOL_FEATURES, windowFeatures, type WindowFeatures } from './network.js';
-import { DIGITS, detectionsFromScores, regressBox, scoreRegions, type Detection, type RcnnHeads, type Scorer } from './detect.js';
+import { DIGITS, detectionsFromScores, regressBox, regressionOffsets, scoreRegions, type Detection, type RcnnHeads, type Scorer } from './detect.js';
 import { selectiveSearch } from './selective-search.js';
 import { trainSvmHardNegatives } from './svm.js';
 import { fitRidge } from './ridge.js';
@@ -174,13 +174,25 @@ function trainRegression(net: Sequential, canvases: readonly DetCanvas[], region
   return { regW, regB };
 }
 
+const offsetCache = new WeakMap<WindowFeatures, { regW: Float32Array; offsets: Float32Array }>();
+
+/** The regression offsets of every region of a feature set, computed once per set of regressors. */
+function offsetsOf(heads: RcnnHeads, f: WindowFeatures, n: number): Float32Array {
+  const hit = offsetCache.get(f);
+  if (hit && hit.regW === heads.regW) return hit.offsets;
+  const offsets = regressionOffsets(heads, f.pool!, n);
+  offsetCache.set(f, { regW: heads.regW, offsets });
+  return offsets;
+}
+
 /** Detections of every canvas of a region set. */
 export function detectRegions(heads: RcnnHeads, canvases: readonly DetCanvas[], regions: RegionSet, f: WindowFeatures, scorer: Scorer, regress: boolean, nmsIou: number | false = 0.3): Detection[][] {
   const scores = scoreRegions(heads, f, regions.count, scorer);
+  const offsets = regress ? offsetsOf(heads, f, regions.count) : undefined;
+  const K = DIGITS * 4;
   return canvases.map((c, ci) => {
     const a = regions.start[ci], z = regions.start[ci + 1];
-    const pool = f.pool?.subarray(a * POOL_FEATURES, z * POOL_FEATURES);
-    return detectionsFromScores(heads, regions.boxes.slice(a, z), scores.subarray(a * DIGITS, z * DIGITS), pool, { width: c.width, height: c.height, regress, nmsIou });
+    return detectionsFromScores(regions.boxes.slice(a, z), scores.subarray(a * DIGITS, z * DIGITS), offsets?.subarray(a * K, z * K), { width: c.width, height: c.height, regress, nmsIou });
   });
 }
 
@@ -260,7 +272,7 @@ export function detectPrepared(r: Rcnn, image: Float32Array, width: number, heig
   const regions = collectRegions([canvas], [boxes], false);
   const f = windowFeatures(r.net, regions.windows, { fc: true, probs: true, pool: true });
   const scores = scoreRegions(r.heads, f, regions.count, o.scorer);
-  return detectionsFromScores(r.heads, regions.boxes, scores, f.pool, { width, height, regress: true, minScore: o.threshold });
+  return detectionsFromScores(regions.boxes, scores, regressionOffsets(r.heads, f.pool!, regions.count), { width, height, regress: true, minScore: o.threshold });
 }
 
 /** Every intermediate of R-CNN on one image, for the explainer's detection view. */
@@ -289,6 +301,7 @@ export function traceDetection(r: Rcnn, image: Float32Array, width: number, heig
   const regions = collectRegions([canvas], [proposals], false);
   const f = windowFeatures(r.net, regions.windows, { fc: true, probs: true, pool: true });
   const scores = scoreRegions(r.heads, f, regions.count, o.scorer);
+  const offsets = regressionOffsets(r.heads, f.pool!, regions.count);
   const bestLabel = new Int32Array(regions.count);
   const regressed: Box[] = [];
   const beforeNms: Detection[] = [];
@@ -296,9 +309,9 @@ export function traceDetection(r: Rcnn, image: Float32Array, width: number, heig
     let best = 0;
     for (let c = 1; c < DIGITS; c++) if (scores[i * DIGITS + c] > scores[i * DIGITS + best]) best = c;
     bestLabel[i] = best;
-    regressed.push(regressBox(r.heads, proposals[i], f.pool!, i, best));
+    regressed.push(regressBox(proposals[i], offsets, i, best));
     if (scores[i * DIGITS + best] >= o.threshold) beforeNms.push({ label: best, score: scores[i * DIGITS + best], box: regressed[i] });
   }
-  const detections = detectionsFromScores(r.heads, proposals, scores, f.pool, { width, height, regress: true, minScore: o.threshold });
+  const detections = detectionsFromScores(proposals, scores, offsets, { width, height, regress: true, minScore: o.threshold });
   return { width, height, proposals, scores, probs: f.probs!, windows: regions.windows, bestLabel, regressed, beforeNms, detections };
 }
