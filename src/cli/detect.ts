@@ -6,7 +6,7 @@ import { PNG } from 'pngjs';
 import * as zg from '../node.js';
 import { writeFileAtomic } from '../io/node.js';
 import { mnistDet, type SplitName, type Variant } from '../detection/mnist-det.js';
-import { evaluateRcnn, detectPrepared, proposeAll, defaultPropose, trainRcnn, type RcnnEvaluation } from '../detection/rcnn.js';
+import { evaluateRcnn, detectPrepared, proposeAll, defaultPropose, pretrainDigits, RECIPES, trainRcnn, type RcnnEvaluation } from '../detection/rcnn.js';
 import { proposalStats } from '../detection/selective-search.js';
 import { decodeRcnn, encodeRcnn } from '../detection/model.js';
 import { prepareImage, toPictureBox } from '../detection/image.js';
@@ -74,12 +74,8 @@ export function detectTrain(o: DetectTrainOptions): void {
   const t = performance.now();
   const splits = mnistDet(mnist.train, mnist.test, { split: o.split, variant: o.variant, seed: o.seed });
   const datasetSeconds = (performance.now() - t) / 1000;
-  // Pre-training uses the training digits that training canvases draw from, never the validation ones.
-  // The smoke split is for tests: a fifth of the digits and of the fine-tuning steps.
-  const smoke = o.split === 'smoke';
-  const digits = mnist.train.take(smoke ? 10000 : Math.max(1, mnist.train.count - 10000));
-  const run = trainRcnn(splits, digits, {
-    seed: o.seed, finetuneIterations: smoke ? 600 : 3000,
+  const run = trainRcnn(splits, pretrainDigits(mnist.train, o.split), {
+    seed: o.seed, finetuneIterations: RECIPES[o.split].finetuneIterations,
     onStage: (s) => show.stage(s), onProgress: (s, d, n) => show.progress(s, d, n),
   });
   show.stage('evaluate');

@@ -53,6 +53,20 @@ export interface RcnnRun {
   proposals: { train: Box[][]; val: Box[][]; test: Box[][] };
 }
 
+/**
+ * How long each split trains: the full split's settings are the README's; the smoke split (for
+ * tests) pre-trains on a fifth of the digits and fine-tunes for a fifth of the steps.
+ */
+export const RECIPES = {
+  full: { pretrainDigits: 50000, finetuneIterations: 3000 },
+  smoke: { pretrainDigits: 10000, finetuneIterations: 600 },
+} as const;
+
+/** The digits to pre-train on: the first training digits, never the validation canvases' (50,000 on). */
+export function pretrainDigits(train: ImageDataset, split: keyof typeof RECIPES): ImageDataset {
+  return train.take(Math.min(RECIPES[split].pretrainDigits, Math.max(1, train.count - 10000)));
+}
+
 /** The mean L2 norm of the fc features is scaled to this, as in the paper (appendix B). */
 const FEATURE_NORM = 20;
 

@@ -3,7 +3,7 @@ import type { Experiment } from './common.js';
 import { barChart, table } from './report.js';
 import { mnistDet } from '../detection/mnist-det.js';
 import { collectRegions } from '../detection/regions.js';
-import { trainRcnn, detectRegions } from '../detection/rcnn.js';
+import { trainRcnn, detectRegions, pretrainDigits, RECIPES } from '../detection/rcnn.js';
 import { windowFeatures } from '../detection/network.js';
 import { evaluateDetections } from '../detection/evaluate.js';
 import { DIGITS, type Detection } from '../detection/detect.js';
@@ -14,9 +14,9 @@ export const detection: Experiment = {
   question: 'R-CNN finds digits in four steps: class-agnostic proposals, a CNN score per proposal and class, box regression, and non-maximum suppression. Each row adds one step and measures mAP (mean average precision over the 10 digits) on the test canvases: proposals alone know where things are but not what they are; scores name them; box regression moves the boxes onto the digits, which counts at a strict IoU of 0.7; NMS removes the many near-duplicate boxes that each digit collects, every one of which counted as a false positive.',
   run(ctx) {
     const mnist = ctx.data;
-    const splits = mnistDet(mnist.train, mnist.test, { split: ctx.quick ? 'smoke' : 'full', seed: ctx.seed });
-    const digits = mnist.train.take(Math.max(1, mnist.train.count - 10000));
-    const run = trainRcnn(splits, digits, { seed: ctx.seed, finetuneIterations: ctx.quick ? 400 : 3000 });
+    const split = ctx.quick ? 'smoke' : 'full';
+    const splits = mnistDet(mnist.train, mnist.test, { split, seed: ctx.seed });
+    const run = trainRcnn(splits, pretrainDigits(mnist.train, split), { seed: ctx.seed, finetuneIterations: RECIPES[split].finetuneIterations });
     const { net, heads } = run.rcnn;
     const test = splits.test;
     const regions = collectRegions(test, run.proposals.test, false);

@@ -118,7 +118,20 @@ test('depth: each hidden layer adds 128·128 + 128 parameters, and the accuracy 
   for (const d of [1, 2, 3, 5]) assert.ok(n[d].testAccuracy > 0.85, `${d} hidden: test accuracy ${n[d].testAccuracy}`);
 });
 
+test('detection: each stage of R-CNN adds to mAP where the paper says it does', () => {
+  const n = numbers('detection');
+  const at = (k: string) => n[k];
+  // Proposals alone name nothing: every box is offered as every digit.
+  assert.ok(at('proposals only').mAP50 < 0.1, `proposals only: ${at('proposals only').mAP50}`);
+  assert.ok(at('+ CNN scores (SVMs)').mAP50 > at('proposals only').mAP50 + 0.2, 'scores name the regions');
+  // Regression moves boxes onto the digits: it shows at the strict IoU of 0.7.
+  assert.ok(at('+ box regression').mAP70 > at('+ CNN scores (SVMs)').mAP70, `regression at IoU 0.7: ${at('+ box regression').mAP70} vs ${at('+ CNN scores (SVMs)').mAP70}`);
+  // Without NMS each digit's duplicates are false positives; NMS removes them.
+  assert.ok(at('+ NMS (full R-CNN)').mAP50 > at('+ box regression').mAP50 + 0.1, `NMS: ${at('+ NMS (full R-CNN)').mAP50} vs ${at('+ box regression').mAP50}`);
+  assert.ok(at('+ NMS (full R-CNN)').mAP50 >= 0.3, `full pipeline on the smoke split: ${at('+ NMS (full R-CNN)').mAP50}`);
+});
+
 test('every experiment has a test above', () => {
-  const tested = ['linear-collapse', 'pooling', 'kernels', 'learning-rate', 'optimizers', 'init', 'depth'];
+  const tested = ['linear-collapse', 'pooling', 'kernels', 'learning-rate', 'optimizers', 'init', 'depth', 'detection'];
   assert.deepEqual(EXPERIMENTS.map((e) => e.name).sort(), [...tested].sort());
 });
