@@ -7,10 +7,10 @@
 // 256×256 pad (brought to the detector's terms by prepareImage: ink bright, digits ~32 px), an
 // image file, or an MNIST-Det test canvas made here from the MNIST test digits.
 //
-// Everything runs on the page's thread with the reference backend: selective search on a
-// 128×128 canvas and ~150 forward passes of the small CNN take a few tenths of a second, so the
-// view only yields to the browser between the steps (to paint the progress) rather than moving
-// the work to a worker.
+// Selective search and the CNN run in a worker (detection-worker.ts): on a 128×128 canvas, ~150
+// forward passes of the small CNN take 0.3–1.5 s with the reference backend on a laptop-to-busy
+// CPU, too long to block the page's thread; the worker's answers arrive in two parts (proposals,
+// then the rest), and each step is drawn as soon as its data is there.
 import type { ImageDataset } from '../data/dataset.js';
 import { rgbaToGray } from '../data/preprocess.js';
 import type { Box } from '../detection/boxes.js';
@@ -19,8 +19,9 @@ import { DIGITS, type Scorer } from '../detection/detect.js';
 import { prepareImage } from '../detection/image.js';
 import { generateCanvases, type DetCanvas } from '../detection/mnist-det.js';
 import { decodeRcnn } from '../detection/model.js';
-import { traceDetection, type DetectionTrace, type Rcnn } from '../detection/rcnn.js';
-import { selectiveSearch, DEFAULT_STRATEGIES } from '../detection/selective-search.js';
+import type { DetectionTrace } from '../detection/rcnn.js';
+import { DEFAULT_STRATEGIES } from '../detection/selective-search.js';
+import type { FromDetectionWorker, ToDetectionWorker } from './detection-worker.js';
 import { boxPicture, cropCard, labelColour, segmentationColours, type DrawnBox } from './detection-draw.js';
 
 /** MNIST-Det test canvases offered: the first of the test split (seed 1: generator seed 3·1 + 2). */
@@ -39,15 +40,18 @@ interface DetInput {
 }
 
 export interface DetectionState {
-  detector: { rcnn: Rcnn; scorer: Scorer; name: string } | null;
+  /** The detector's file (the worker decodes it too), its thresholds, and a number per file loaded. */
+  detector: { id: number; bytes: Uint8Array; threshold: Record<Scorer, number>; scorer: Scorer; name: string } | null;
   input: DetInput | null;
   trace: DetectionTrace | null;
-  /** Milliseconds of the last run: selective search, then the CNN and the heads. */
+  /** Milliseconds of the last run: selective search, then the CNN and the heads (in the worker). */
   timings: { proposals: number; network: number } | null;
   running: boolean;
+  /** Longest gap between animation frames while the last run was in flight (ms): the page's responsiveness. */
+  maxFrameGap: number;
 }
 
-export const detectionState: DetectionState = { detector: null, input: null, trace: null, timings: null, running: false };
+export const detectionState: DetectionState = { detector: null, input: null, trace: null, timings: null, running: false, maxFrameGap: 0 };
 
 const el = <K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] => {
   const e = document.createElement(tag);
@@ -57,7 +61,6 @@ const el = <K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: 
 };
 const fmt = (v: number): string => (Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2));
 const boxText = (b: Readonly<Box>): string => `[${b.map((v) => Math.round(v)).join(', ')})`;
-const nextFrame = (): Promise<void> => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
 
 /** Build the view inside `root`; returns the hook the page calls once the MNIST test digits are loaded. */
 export function setupDetectionView(root: HTMLElement): { setTestDigits(ds: ImageDataset): void } {
@@ -102,7 +105,7 @@ export function setupDetectionView(root: HTMLElement): { setTestDigits(ds: Image
 
   const useDetector = (bytes: Uint8Array, name: string): void => {
     const d = decodeRcnn(bytes, name); // a classifier's file or a damaged one throws, naming the file
-    detectionState.detector = { rcnn: d.rcnn, scorer: d.scorer, name };
+    detectionState.detector = { id: (detectionState.detector?.id ?? 0) + 1, bytes, threshold: d.rcnn.threshold, scorer: d.scorer, name };
     const made = d.made as { mAP50?: unknown; split?: unknown };
     const map = typeof made.mAP50 === 'number' ? `, mAP@0.5 ${made.mAP50.toFixed(3)}` : '';
     $('det-label').textContent = `${name} (R-CNN, ${d.rcnn.net.parameterCount().toLocaleString('en-US')} CNN parameters, scorer ${d.scorer}${map})`;
@@ -209,7 +212,7 @@ export function setupDetectionView(root: HTMLElement): { setTestDigits(ds: Image
   const rerun = (): void => { if (detectionState.input) void run(); };
   $<HTMLSelectElement>('det-scorer').addEventListener('change', () => {
     const d = detectionState.detector;
-    if (d) $<HTMLInputElement>('det-threshold').value = fmt(d.rcnn.threshold[$<HTMLSelectElement>('det-scorer').value as Scorer]);
+    if (d) $<HTMLInputElement>('det-threshold').value = fmt(d.threshold[$<HTMLSelectElement>('det-scorer').value as Scorer]);
     rerun();
   });
   $('det-threshold').addEventListener('change', rerun);
@@ -232,39 +235,64 @@ export function setupDetectionView(root: HTMLElement): { setTestDigits(ds: Image
 
   // ------------------------------------------------------------ running and showing every step
 
+  /** Record the longest gap between animation frames while a run is in flight. */
+  const watchFrames = (): void => {
+    detectionState.maxFrameGap = 0;
+    let last = performance.now();
+    const tick = (now: number): void => {
+      detectionState.maxFrameGap = Math.max(detectionState.maxFrameGap, now - last);
+      last = now;
+      if (detectionState.running) requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  };
+
+  /** One run in the worker; a newer run replaces an older one (its answers are ignored). */
+  let worker: Worker | null = null;
+  let runs = 0, sentDetector = -1;
   async function run(): Promise<void> {
     const d = detectionState.detector, input = detectionState.input;
     if (!d) return say('Choose a detector file first (made by `zerograd detect-train`).', 'error');
-    if (!input || detectionState.running) return;
+    if (!input) return;
     const threshold = Number($<HTMLInputElement>('det-threshold').value);
     if (!Number.isFinite(threshold)) return say(`threshold: expected a number, got '${$<HTMLInputElement>('det-threshold').value}'`, 'error');
     const scorer = $<HTMLSelectElement>('det-scorer').value as Scorer;
+    const id = ++runs;
     detectionState.running = true;
     root.dataset.done = 'false';
-    try {
-      const steps = $('det-steps');
-      steps.innerHTML = '';
-      status('selective search…');
-      await nextFrame();
-      let t0 = performance.now();
-      const ss = selectiveSearch(input.image, input.width, input.height);
-      const proposalMs = performance.now() - t0;
-      steps.append(stepInput(input), stepSegmentation(input, ss.segmentation.labels, ss.segmentation.count), stepProposals(input, ss.boxes));
-      status(`scoring ${ss.boxes.length} warped windows with the CNN…`);
-      await nextFrame();
-      t0 = performance.now();
-      const trace = traceDetection(d.rcnn, input.image, input.width, input.height, { scorer, threshold, proposals: ss.boxes });
-      const networkMs = performance.now() - t0;
-      detectionState.trace = trace;
-      detectionState.timings = { proposals: proposalMs, network: networkMs };
-      steps.append(stepTop(input, trace, scorer), stepCrops(trace, scorer), stepRegression(input, trace, threshold), stepNms(input, trace), stepDetections(input, trace, scorer));
-      status(`${input.source}: selective search ${(proposalMs / 1000).toFixed(2)} s, CNN and heads on ${trace.proposals.length} windows ${(networkMs / 1000).toFixed(2)} s (reference backend, this page's thread).`);
-      root.dataset.done = 'true';
-    } catch (e) {
-      say((e as Error).message, 'error');
-    } finally {
-      detectionState.running = false;
+    const steps = $('det-steps');
+    steps.innerHTML = '';
+    status('selective search…');
+    if (!worker) {
+      worker = new Worker(new URL('./detection-worker.js', import.meta.url), { type: 'module' });
+      worker.onerror = (e) => { say(`detection worker failed: ${e.message}`, 'error'); worker = null; sentDetector = -1; detectionState.running = false; };
     }
+    const msg: ToDetectionWorker = { type: 'run', run: id, detectorId: d.id, image: input.image, width: input.width, height: input.height, scorer, threshold };
+    if (sentDetector !== d.id) { msg.bytes = d.bytes; sentDetector = d.id; }
+    let proposalMs = 0;
+    worker.onmessage = (ev: MessageEvent<FromDetectionWorker>) => {
+      const m = ev.data;
+      if (m.run !== runs) return; // an answer to a run that a newer one replaced
+      if (m.type === 'error') {
+        say(m.message, 'error');
+        status('');
+        detectionState.running = false;
+      } else if (m.type === 'proposals') {
+        proposalMs = m.ms;
+        steps.append(stepInput(input), stepSegmentation(input, m.labels, m.segments), stepProposals(input, m.boxes));
+        status(`scoring ${m.boxes.length} warped windows with the CNN…`);
+      } else {
+        const t = m.trace;
+        detectionState.trace = t;
+        detectionState.timings = { proposals: proposalMs, network: m.ms };
+        steps.append(stepTop(input, t, scorer), stepCrops(t, scorer), stepRegression(input, t, threshold), stepNms(input, t), stepDetections(input, t, scorer));
+        status(`${input.source}: selective search ${(proposalMs / 1000).toFixed(2)} s, CNN and heads on ${t.proposals.length} windows ${(m.ms / 1000).toFixed(2)} s (${m.backend} backend, in a worker).`);
+        detectionState.running = false;
+        root.dataset.done = 'true';
+      }
+    };
+    worker.postMessage(msg);
+    watchFrames();
   }
 
   return {
