@@ -33,9 +33,23 @@ const boxText = (b: Readonly<Box>): string => `[${b.map((v) => Math.round(v)).jo
 function figure(step: string, caption: string, ...content: HTMLElement[]): HTMLElement {
   const f = el('figure', 'det-step');
   f.dataset.step = step;
-  f.append(...content, el('figcaption', '', caption));
+  const cap = el('figcaption', '', caption + ' ');
+  const anchor = GLOSSARY[step];
+  if (anchor) {
+    const a = el('a', '', 'glossary');
+    a.href = `glossary.html#${anchor}`;
+    a.target = '_blank';
+    cap.append(a);
+  }
+  f.append(...content, cap);
   return f;
 }
+
+/** The glossary entry each step illustrates (anchors from docs/glossary.md's headings). */
+const GLOSSARY: Record<string, string> = {
+  input: 'region-based-cnn-r-cnn', segmentation: 'selective-search', proposals: 'region-proposal', 'top-proposals': 'region-proposal',
+  crops: 'warping', regression: 'bounding-box-regression', 'before-nms': 'intersection-over-union-iou', detections: 'non-maximum-suppression-nms',
+};
 
 const bestScore = (t: DetectionTrace, i: number): number => t.scores[i * DIGITS + t.bestLabel[i]];
 const truthBoxes = (input: DetInput): DrawnBox[] => (input.truth ? input.truth.boxes.map((b, k) => ({
