@@ -9,7 +9,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'dist/explainer');
 mkdirSync(out, { recursive: true });
 await build({
-  entryPoints: { app: join(root, 'src/web/app.ts'), 'train-worker': join(root, 'src/web/train-worker.ts'), 'wasm-thread': join(root, 'src/web/wasm-thread.ts') },
+  entryPoints: { app: join(root, 'src/web/app.ts'), 'train-worker': join(root, 'src/web/train-worker.ts'), 'wasm-thread': join(root, 'src/web/wasm-thread.ts'),
+    'detection-worker': join(root, 'src/web/detection-worker.ts') },
   bundle: true, format: 'esm', target: 'es2022', platform: 'browser', outdir: out, sourcemap: true, minify: false, logLevel: 'warning',
 });
 for (const f of ['index.html', 'style.css']) copyFileSync(join(root, 'src/web', f), join(out, f));

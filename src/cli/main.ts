@@ -261,17 +261,18 @@ export function makeProgram(): Command {
   program.command('serve')
     .description('the explainer: a local web page that shows a network think and learn')
     .option('--model <file>', 'model file to show')
+    .option('--detector <file>', 'detector file (from detect-train) for the detection view')
     .option('--port <n>', 'port (0: any free port)', nonNegativeInt('--port'), 8080)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--data-dir <dir>', 'folder with MNIST-format IDX files')
-    .action(async (o: { model?: string; port: number; host: string; dataDir?: string }) => {
+    .action(async (o: { model?: string; detector?: string; port: number; host: string; dataDir?: string }) => {
       let s;
       try {
-        s = await serve({ model: o.model, port: o.port, host: o.host, dataDir: o.dataDir });
+        s = await serve({ model: o.model, detector: o.detector, port: o.port, host: o.host, dataDir: o.dataDir });
       } catch (e) {
         throw new UserError((e as Error).message);
       }
-      console.log(`zerograd explainer: ${s.url}${o.model ? ` (model ${o.model})` : ''}`);
+      console.log(`zerograd explainer: ${s.url}${o.model ? ` (model ${o.model})` : ''}${o.detector ? ` (detector ${o.detector})` : ''}`);
       if (o.host !== '127.0.0.1' && o.host !== 'localhost') console.log(`note: listening on ${o.host}, reachable from other machines`);
       await new Promise(() => {}); // serve until interrupted
     });

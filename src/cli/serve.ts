@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeModel } from '../io/model-file.js';
+import { decodeRcnn } from '../detection/model.js';
 import { embeddedMnistDir, MNIST_FILES, readIdxFile } from '../data/mnist.js';
 
 const WEB_ROOT = fileURLToPath(new URL('../explainer/', import.meta.url));
@@ -21,6 +22,8 @@ export interface ServeOptions {
   port?: number;
   /** Model file to show first. */
   model?: string;
+  /** Detector file (from `zerograd detect-train`) for the detection view, served at /api/detector. */
+  detector?: string;
   dataDir?: string;
 }
 
@@ -76,6 +79,12 @@ export function serve(o: ServeOptions = {}): Promise<RunningServer> {
     decodeModel(bytes, o.model); // fail now, with the file's name, rather than in the browser
     modelBytes = bytes;
   }
+  let detectorBytes: Uint8Array | null = null;
+  if (o.detector) {
+    if (!existsSync(o.detector)) throw new Error(`detector file not found: ${o.detector}`);
+    detectorBytes = readFileSync(o.detector);
+    decodeRcnn(detectorBytes, o.detector); // a classifier or a damaged file is refused now, by name
+  }
   if (!existsSync(join(WEB_ROOT, 'index.html'))) throw new Error(`the explainer page is not built (${WEB_ROOT}index.html missing); run npm run build`);
   const dataFiles = new Set<string>(Object.values(MNIST_FILES));
   const dataCache = new Map<string, Uint8Array>();
@@ -99,6 +108,10 @@ export function serve(o: ServeOptions = {}): Promise<RunningServer> {
     if (path === '/api/model') {
       if (!modelBytes) return error(res, 404, 'no model loaded: start with --model FILE, upload one, or train one in the page');
       return send(res, 200, modelBytes, 'application/octet-stream');
+    }
+    if (path === '/api/detector') {
+      if (!detectorBytes) return error(res, 404, 'no detector loaded: start with --detector FILE, or choose a detector file in the page');
+      return send(res, 200, detectorBytes, 'application/octet-stream');
     }
     if (path.startsWith('/data/')) {
       const name = path.slice('/data/'.length);

@@ -5,6 +5,7 @@ import * as zg from '../index.js';
 import { convCell } from '../backends/reference/conv.js';
 import { lineChart, mapCanvas, paintMap, type ChartSeries } from './draw.js';
 import { WATCHED_DIGITS, type FromWorker, type TrainConfig } from './protocol.js';
+import { detectionState, setupDetectionView } from './detection-view.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(sel: string): T => document.querySelector(sel) as T;
 const el = (tag: string, cls?: string, text?: string): HTMLElement => {
@@ -40,7 +41,7 @@ const state: State = {
   model: zg.cnn({ kernels: 8, hidden: 32 }), label: 'untrained CNN', input: new Float32Array(784), outputs: [], probabilities: [],
   loss: [], testAccuracy: [], trainAccuracy: [], trainedModel: null, training: 'idle', testSet: null, maxFrameGap: 0,
 };
-(window as unknown as { zerograd: unknown }).zerograd = { state, zg };
+(window as unknown as { zerograd: unknown }).zerograd = { state, zg, detection: detectionState };
 
 function message(text: string, kind: 'info' | 'error' = 'info'): void {
   const m = $('#message');
@@ -571,9 +572,11 @@ async function main(): Promise<void> {
     const f = (e.target as HTMLInputElement).files?.[0];
     if (f) uploadImage(f).catch((err: Error) => message(err.message, 'error')).finally(() => ((e.target as HTMLInputElement).value = ''));
   });
+  const detection = setupDetectionView($('#detection'));
   await loadServedModel();
   clearPad();
   await loadSamples();
+  detection.setTestDigits(state.testSet!);
   document.body.dataset.ready = 'true';
   message(`ready: draw a digit in the box${crossOriginIsolated ? '' : ' (note: not cross-origin isolated; training uses plain memory)'}`);
 }
