@@ -124,8 +124,10 @@ test('detection: each stage of R-CNN adds to mAP where the paper says it does', 
   // Proposals alone name nothing: every box is offered as every digit.
   assert.ok(at('proposals only').mAP50 < 0.1, `proposals only: ${at('proposals only').mAP50}`);
   assert.ok(at('+ CNN scores (SVMs)').mAP50 > at('proposals only').mAP50 + 0.2, 'scores name the regions');
-  // Regression moves boxes onto the digits: it shows at the strict IoU of 0.7.
-  assert.ok(at('+ box regression').mAP70 > at('+ CNN scores (SVMs)').mAP70, `regression at IoU 0.7: ${at('+ box regression').mAP70} vs ${at('+ CNN scores (SVMs)').mAP70}`);
+  // Regression moves boxes onto the digits: it shows at the strict IoU of 0.7 (compared with NMS on
+  // both sides: without NMS, regression only piles the duplicates up more neatly).
+  assert.ok(at('+ NMS (full R-CNN)').mAP70 > at('full R-CNN without box regression').mAP70,
+    `regression at IoU 0.7: ${at('+ NMS (full R-CNN)').mAP70} vs ${at('full R-CNN without box regression').mAP70}`);
   // Without NMS each digit's duplicates are false positives; NMS removes them.
   assert.ok(at('+ NMS (full R-CNN)').mAP50 > at('+ box regression').mAP50 + 0.1, `NMS: ${at('+ NMS (full R-CNN)').mAP50} vs ${at('+ box regression').mAP50}`);
   assert.ok(at('+ NMS (full R-CNN)').mAP50 >= 0.3, `full pipeline on the smoke split: ${at('+ NMS (full R-CNN)').mAP50}`);
