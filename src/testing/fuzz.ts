@@ -22,8 +22,8 @@ export const FUZZ_RUNS = Number(process.env.FUZZ_RUNS ?? 300);
 /** The file name the reader is given; every error message must contain it. */
 export const FUZZ_FILE = 'fuzzed-file.bin';
 /**
- * The longest one case may take before it counts as a hang. Not a speed check: the slowest case in
- * 10,000 took milliseconds; this only has to tell "finished" from "never would".
+ * The longest one case may take before it counts as a hang. Not a speed check (cases take
+ * milliseconds): it only has to tell "finished" from "never would".
  */
 const HANG_MS = 10_000;
 
