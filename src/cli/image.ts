@@ -72,8 +72,8 @@ export function decodeImage(bytes: Uint8Array, name = 'image'): GrayImage {
     throw new Error(`${name}: ${size.width}×${size.height} pixels is too large; expected at most ${(MAX_PIXELS / 1e6).toFixed(1)} megapixels (e.g. 4096×4096): scale it down first`);
   }
   if (size && bytes.length < leastBytes(bytes, isPng, size.width, size.height)) {
-    throw new Error(`${name}: the header declares ${size.width}×${size.height} pixels, but ${bytes.length} bytes cannot hold that many ` +
-      `(expected at least ${leastBytes(bytes, isPng, size.width, size.height)}): truncated or corrupt ${isPng ? 'PNG' : 'JPEG'}`);
+    throw new Error(`${name}: truncated or corrupt ${isPng ? 'PNG' : 'JPEG'} (the header declares ${size.width}×${size.height} pixels, ` +
+      `but ${bytes.length} bytes cannot hold that many; expected at least ${leastBytes(bytes, isPng, size.width, size.height)})`);
   }
   let rgba: Uint8Array;
   let width: number;
