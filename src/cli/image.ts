@@ -48,6 +48,20 @@ export function imageSize(bytes: Uint8Array, isPng: boolean): { width: number; h
   return undefined;
 }
 
+/**
+ * The least a file of this many pixels can hold, so that a header claiming a large image in a tiny
+ * file is refused before the decoder allocates for the claim (a 300-byte PNG declaring 4000×4000
+ * made pngjs allocate and zero-fill 64 MB). PNG: deflate compresses at most 1032:1, and the
+ * filtered rows hold at least height × ⌈width × bits per pixel / 8⌉ bytes. JPEG: every 8×8 block
+ * of the first component carries at least one bit (its DC difference), so at most 512 pixels per
+ * byte; 1024 leaves a factor of 2 to spare.
+ */
+function leastBytes(bytes: Uint8Array, isPng: boolean, width: number, height: number): number {
+  if (!isPng) return Math.ceil((width * height) / 1024);
+  const channels = [1, 0, 3, 1, 2, 0, 4][bytes[25]] || 1;
+  return Math.ceil((height * Math.ceil((width * channels * (bytes[24] || 1)) / 8)) / 1032);
+}
+
 /** Decode PNG or JPEG bytes (recognized by their signature), refusing images above MAX_PIXELS. */
 export function decodeImage(bytes: Uint8Array, name = 'image'): GrayImage {
   const isPng = bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47;
@@ -56,6 +70,10 @@ export function decodeImage(bytes: Uint8Array, name = 'image'): GrayImage {
   const size = imageSize(bytes, isPng);
   if (size && size.width * size.height > MAX_PIXELS) {
     throw new Error(`${name}: ${size.width}×${size.height} pixels is too large; expected at most ${(MAX_PIXELS / 1e6).toFixed(1)} megapixels (e.g. 4096×4096): scale it down first`);
+  }
+  if (size && bytes.length < leastBytes(bytes, isPng, size.width, size.height)) {
+    throw new Error(`${name}: truncated or corrupt ${isPng ? 'PNG' : 'JPEG'} (the header declares ${size.width}×${size.height} pixels, ` +
+      `but ${bytes.length} bytes cannot hold that many; expected at least ${leastBytes(bytes, isPng, size.width, size.height)})`);
   }
   let rgba: Uint8Array;
   let width: number;

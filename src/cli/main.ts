@@ -7,7 +7,8 @@ import { finiteNumber, fraction, intList, nonNegativeInt, positiveInt, positiveN
 import { useBackend } from '../backends/wasm/node.js';
 import { EXPERIMENTS, findExperiment } from '../experiments/index.js';
 import { page } from '../experiments/report.js';
-import { serve } from './serve.js';
+import { DEFAULT_MAX_UPLOAD, serve } from './serve.js';
+import { parseSize } from './serve-guard.js';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -265,10 +266,12 @@ export function makeProgram(): Command {
     .option('--port <n>', 'port (0: any free port)', nonNegativeInt('--port'), 8080)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--data-dir <dir>', 'folder with MNIST-format IDX files')
-    .action(async (o: { model?: string; detector?: string; port: number; host: string; dataDir?: string }) => {
+    .option('--max-upload <size>', `largest model file the page may upload (bytes, or e.g. 64MB); default ${DEFAULT_MAX_UPLOAD / 1024 / 1024}MB`)
+    .action(async (o: { model?: string; detector?: string; port: number; host: string; dataDir?: string; maxUpload?: string }) => {
       let s;
       try {
-        s = await serve({ model: o.model, detector: o.detector, port: o.port, host: o.host, dataDir: o.dataDir });
+        const maxUpload = o.maxUpload === undefined ? undefined : parseSize(o.maxUpload, '--max-upload');
+        s = await serve({ model: o.model, detector: o.detector, port: o.port, host: o.host, dataDir: o.dataDir, maxUpload });
       } catch (e) {
         throw new UserError((e as Error).message);
       }

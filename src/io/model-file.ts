@@ -84,14 +84,23 @@ export function decodeModel(bytes: Uint8Array, name = 'model file'): SavedModel 
   } catch {
     throw new Error(`${name}: the header is not valid JSON (corrupted file)`);
   }
-  if (!header || typeof header.spec !== 'object' || !Array.isArray(header.tensors) || !Array.isArray(header.inputShape)) {
+  if (!header || typeof header !== 'object' || !header.spec || typeof header.spec !== 'object' || !Array.isArray(header.tensors) || !Array.isArray(header.inputShape)) {
     throw new Error(`${name}: the header lacks spec, inputShape or tensors`);
   }
-  const weightCount = header.tensors.reduce((n, t) => n + sizeOf(t.shape), 0);
+  // Every size the header claims is checked against the file before anything is allocated from it.
+  let weightCount = 0;
+  for (const t of header.tensors as unknown[]) {
+    const shape = (t as { shape?: unknown })?.shape;
+    if (typeof (t as { name?: unknown })?.name !== 'string' || !isDims(shape, 0)) {
+      throw new Error(`${name}: tensor entry ${JSON.stringify(t)?.slice(0, 80)} is not {name, shape} with a shape of non-negative integers (corrupted file)`);
+    }
+    weightCount += shape.reduce((n, d) => n * d, 1);
+  }
   const expected = 12 + headerLength + 4 * weightCount + 4;
   if (bytes.length !== expected) {
     throw new Error(`${name}: ${bytes.length} bytes, expected ${expected} for the tensors the header lists (truncated or corrupted)`);
   }
+  checkArchitecture(header, weightCount, name);
   const state: Record<string, { shape: number[]; data: Float32Array }> = {};
   let o = 12 + headerLength;
   for (const t of header.tensors) {
@@ -100,8 +109,13 @@ export function decodeModel(bytes: Uint8Array, name = 'model file'): SavedModel 
     state[t.name] = { shape: t.shape, data };
   }
   // Build with a throwaway generator: the initial weights are overwritten, and the global one stays untouched.
-  const model = moduleFromSpec(header.spec, new Random(0));
-  model.loadStateDict(state);
+  let model: Module;
+  try {
+    model = moduleFromSpec(header.spec, new Random(0));
+    model.loadStateDict(state);
+  } catch (e) {
+    throw new Error(`${name}: the stored architecture and weights do not fit together: ${(e as Error).message}`);
+  }
   model.eval();
   // Check the architecture accepts its declared input shape, so a bad file fails here, not at first use.
   try {
@@ -110,6 +124,81 @@ export function decodeModel(bytes: Uint8Array, name = 'model file'): SavedModel 
     throw new Error(`${name}: the stored architecture does not accept its input shape ${formatShape(header.inputShape)}: ${(e as Error).message}`);
   }
   return { model, inputShape: header.inputShape, classes: header.classes, meta: header.meta ?? {} };
+}
+
+/** Nesting of Sequential accepted: far beyond any real network, far below the call stack's limit. */
+const MAX_DEPTH = 64;
+/** Layers accepted in one file. */
+const MAX_LAYERS = 10_000;
+/**
+ * Values per example any layer may produce (or gather, for a convolution's patches): 2²⁶, 256 MB of
+ * float32, which is what checking the stored architecture on one zero input may allocate at most.
+ * MNIST's largest activation in the bundled models is 30×24×24 = 17,280.
+ */
+const MAX_ACTIVATION = 2 ** 26;
+
+function isDims(x: unknown, min: number): x is number[] {
+  return Array.isArray(x) && x.every((d) => Number.isSafeInteger(d) && d >= min);
+}
+
+/**
+ * Check the architecture against the file before building it: nesting depth and layer count, each
+ * layer's sizes (positive integers), its parameters added up to the weights the file holds (so
+ * building the model allocates no more than the file's size), and the size of every activation for
+ * the declared input shape (so the check that runs it on one zero input stays bounded).
+ */
+function checkArchitecture(header: ModelHeader, weightCount: number, name: string): void {
+  const input = header.inputShape;
+  if (!isDims(input, 1) || input.length < 1 || input.length > 3 || input.reduce((n, d) => n * d, 1) > MAX_ACTIVATION) {
+    throw new Error(`${name}: input shape ${JSON.stringify(input)} is not 1 to 3 positive integers of at most ${MAX_ACTIVATION} values in all (corrupted file)`);
+  }
+  if (!Number.isSafeInteger(header.classes) || header.classes < 1 || header.classes > MAX_ACTIVATION) {
+    throw new Error(`${name}: classes is ${JSON.stringify(header.classes)}, expected a positive integer (corrupted file)`);
+  }
+  let shape: number[] | undefined = [...input]; // undefined once a layer's output shape is not known here
+  let params = 0;
+  let layers = 0;
+  const bad = (what: string) => new Error(`${name}: ${what} (corrupted file)`);
+  const walk = (spec: unknown, depth: number): void => {
+    if (depth > MAX_DEPTH) throw bad(`layers nested more than ${MAX_DEPTH} deep`);
+    if (++layers > MAX_LAYERS) throw bad(`more than ${MAX_LAYERS} layers`);
+    const l = spec as Record<string, unknown>;
+    if (!l || typeof l !== 'object' || typeof l.type !== 'string') throw bad(`layer ${JSON.stringify(spec)?.slice(0, 80)} has no type`);
+    const int = (key: string, min: number, fallback?: number): number => {
+      const v = l[key] ?? fallback;
+      if (!Number.isSafeInteger(v) || (v as number) < min) throw bad(`${l.type}.${key} is ${JSON.stringify(l[key])}, expected an integer ≥ ${min}`);
+      return v as number;
+    };
+    if (l.type === 'Sequential') {
+      if (!Array.isArray(l.layers)) throw bad('Sequential without a layers array');
+      for (const c of l.layers) walk(c, depth + 1);
+      return;
+    }
+    if (l.type === 'Linear') {
+      const [inF, outF] = [int('inFeatures', 1), int('outFeatures', 1)];
+      params += inF * outF + (l.bias !== false ? outF : 0);
+      if (params > weightCount) throw bad(`the layers need more than the ${weightCount} weights the file holds`);
+      if (shape) shape = [...shape.slice(0, -1), outF];
+    } else if (l.type === 'Conv2d') {
+      const [ic, oc, k] = [int('inChannels', 1), int('outChannels', 1), int('kernelSize', 1)];
+      const [stride, pad] = [int('stride', 1, 1), int('padding', 0, 0)];
+      params += oc * ic * k * k + (l.bias !== false ? oc : 0);
+      if (params > weightCount) throw bad(`the layers need more than the ${weightCount} weights the file holds`);
+      if (shape?.length === 3) {
+        const [oh, ow] = [Math.floor((shape[1] + 2 * pad - k) / stride) + 1, Math.floor((shape[2] + 2 * pad - k) / stride) + 1];
+        // The patches gathered for the matrix product: (IC·KH·KW) × (OH·OW) values.
+        if (oh > 0 && ow > 0 && ic * k * k * oh * ow > MAX_ACTIVATION) throw bad(`Conv2d gathers ${ic * k * k * oh * ow} values per example, more than ${MAX_ACTIVATION}`);
+        shape = oh > 0 && ow > 0 ? [oc, oh, ow] : undefined;
+      } else {
+        shape = undefined;
+      }
+    } else if (l.type === 'Flatten') {
+      if (shape) shape = [shape.reduce((n, d) => n * d, 1)];
+    } // Pooling only shrinks, activations and dropout keep the shape: the bound below still holds.
+    if (shape && shape.reduce((n, d) => n * d, 1) > MAX_ACTIVATION) throw bad(`${l.type} outputs ${shape.join('×')} values per example, more than ${MAX_ACTIVATION}`);
+  };
+  walk(header.spec, 0);
+  if (params !== weightCount) throw bad(`the layers have ${params} parameters but the file holds ${weightCount} weights`);
 }
 
 const CRC_TABLE = (() => {

@@ -392,8 +392,10 @@ async function uploadImage(file: File): Promise<void> {
 
 async function uploadModel(file: File): Promise<void> {
   const bytes = new Uint8Array(await file.arrayBuffer());
-  const r = await fetch('/api/model', { method: 'POST', body: bytes });
-  const answer = (await r.json()) as { error?: string };
+  // The server lets only its own page replace the model: it writes a per-start token into the page.
+  const token = document.querySelector('meta[name=zerograd-token]')?.getAttribute('content') ?? '';
+  const r = await fetch('/api/model', { method: 'POST', body: bytes, headers: { 'X-Zerograd-Token': token } });
+  const answer = (await r.json().catch(() => ({}))) as { error?: string };
   if (!r.ok) throw new Error(`${file.name}: ${answer.error ?? `HTTP ${r.status}`}`);
   const saved = zg.decodeModel(bytes, file.name);
   setModel(saved.model, describeSaved(saved, file.name));

@@ -17,6 +17,7 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = join(ROOT, 'artifacts');
 const dir = tempDir('web');
 const KERNELS = 6;
+const MAX_UPLOAD = 1024 * 1024;
 
 let server: ChildProcess;
 let url = '';
@@ -32,7 +33,7 @@ before(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   const t = await cli(['train', '--model', 'cnn', '--kernels', String(KERNELS), '--hidden', '32', '--limit', '3000', '--epochs', '1', '--out', join(dir, 'small.zg')]);
   assert.equal(t.code, 0, t.stderr);
-  server = spawn(process.execPath, [BIN, 'serve', '--model', join(dir, 'small.zg'), '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  server = spawn(process.execPath, [BIN, 'serve', '--model', join(dir, 'small.zg'), '--port', '0', '--max-upload', '1MB'], { stdio: ['ignore', 'pipe', 'pipe'] });
   url = await new Promise<string>((resolve, reject) => {
     let out = '';
     server.stdout!.on('data', (d: Buffer) => {
@@ -156,6 +157,10 @@ test('a bad upload shows an error and the page keeps working', async () => {
   await page.setInputFiles('#model-file', { name: 'broken.zg', mimeType: 'application/octet-stream', buffer: Buffer.from('this is not a model') });
   await page.waitForSelector('#message.error');
   assert.match(await page.textContent('#message') ?? '', /broken.zg: .*not a zerograd model file/);
+  // Over the server's --max-upload: the page shows the server's 413 message, not "Failed to fetch".
+  await page.setInputFiles('#model-file', { name: 'huge.zg', mimeType: 'application/octet-stream', buffer: Buffer.alloc(MAX_UPLOAD + 1) });
+  await page.waitForFunction(() => /huge.zg/.test(document.querySelector('#message')!.textContent ?? ''));
+  assert.match(await page.textContent('#message') ?? '', /huge.zg: upload too large: 1048577 bytes, expected at most 1048576 bytes/);
   await page.setInputFiles('#image-file', { name: 'noise.png', mimeType: 'image/png', buffer: Buffer.from('not a png at all') });
   await page.waitForFunction(() => /noise.png/.test(document.querySelector('#message')!.textContent ?? ''));
   assert.match(await page.textContent('#message') ?? '', /noise.png: not an image this browser can decode/);
@@ -175,8 +180,12 @@ test('server: no path traversal, clear errors for bad uploads, still serving aft
     assert.ok(r.status === 403 || r.status === 404, `${p}: ${r.status}`);
     assert.doesNotMatch(await r.text(), /"name": "zerograd"/);
   }
-  const bad = await fetch(url + 'api/model', { method: 'POST', body: 'garbage' });
+  // The page's own upload: its Origin and the token the server wrote into it.
+  const token = /name="zerograd-token" content="([^"]+)"/.exec(await (await get('/')).text())?.[1] ?? '';
+  const headers = { Origin: url.slice(0, -1), 'X-Zerograd-Token': token };
+  const bad = await fetch(url + 'api/model', { method: 'POST', body: 'garbage', headers });
   assert.equal(bad.status, 400);
+  assert.equal((await fetch(url + 'api/model', { method: 'POST', body: 'garbage' })).status, 403);
   assert.match(((await bad.json()) as { error: string }).error, /not a zerograd model file/);
   assert.equal((await fetch(url + 'api/model', { method: 'DELETE' })).status, 405);
   assert.equal((await get('/data/nope')).status, 404);
