@@ -22,6 +22,7 @@ export interface ModelHeader {
   spec: LayerSpec;
   /** Shape of one input example, without the batch axis: (1,28,28) for MNIST. */
   inputShape: number[];
+  /** Number of classes the output scores; 0 for a regressor. */
   classes: number;
   tensors: Array<{ name: string; shape: number[] }>;
   /** Free-form facts about how the model was made: architecture name, accuracy, epochs… */
@@ -152,8 +153,9 @@ function checkArchitecture(header: ModelHeader, weightCount: number, name: strin
   if (!isDims(input, 1) || input.length < 1 || input.length > 3 || input.reduce((n, d) => n * d, 1) > MAX_ACTIVATION) {
     throw new Error(`${name}: input shape ${JSON.stringify(input)} is not 1 to 3 positive integers of at most ${MAX_ACTIVATION} values in all (corrupted file)`);
   }
-  if (!Number.isSafeInteger(header.classes) || header.classes < 1 || header.classes > MAX_ACTIVATION) {
-    throw new Error(`${name}: classes is ${JSON.stringify(header.classes)}, expected a positive integer (corrupted file)`);
+  // 0 classes: a regressor (a tabular MLPRegressor), which predicts numbers, not classes.
+  if (!Number.isSafeInteger(header.classes) || header.classes < 0 || header.classes > MAX_ACTIVATION) {
+    throw new Error(`${name}: classes is ${JSON.stringify(header.classes)}, expected a non-negative integer (corrupted file)`);
   }
   let shape: number[] | undefined = [...input]; // undefined once a layer's output shape is not known here
   let params = 0;
