@@ -24,6 +24,8 @@ export interface RunRecord {
   flags: Partial<Pick<TrainOptions, RunKey>>;
   /** The training images: how many, and a CRC-32 of their pixels and labels (another --data-dir or --limit is refused). */
   data: { count: number; crc: number };
+  /** Where the data came from (absolute; undefined: the MNIST that ships with zerograd), used when --resume has no --data-dir. */
+  dataDir?: string;
   out: string;
   checkpointEvery: number | null;
   backend: { name: string; threads: number };
@@ -45,16 +47,17 @@ export function dataIdentity(set: zg.ImageDataset): RunRecord['data'] {
   return { count: set.count, crc: crc32(bytes) };
 }
 
-/** The run-defining flags of `o`. */
-export function runFlags(o: TrainOptions): RunRecord['flags'] {
-  return Object.fromEntries(RUN_KEYS.map((k) => [k, o[k]])) as RunRecord['flags'];
+/** The run-defining flags of `o`, with the defaults that the configuration filled in (hidden sizes, lr) as values. */
+export function runFlags(o: TrainOptions, config: zg.ResolvedConfig): RunRecord['flags'] {
+  const flags = Object.fromEntries(RUN_KEYS.map((k) => [k, o[k]])) as RunRecord['flags'];
+  return { ...flags, hidden: config.hidden, lr: config.lr };
 }
 
 /**
  * `--resume FILE`: read the checkpoint and take the run's options from it. A flag given on this
  * command line that defines the run differently (another --lr, --epochs, --seed…) is refused: a
  * checkpoint continues the run it was saved from, nothing else. --out, --checkpoint,
- * --checkpoint-every, --backend and --threads may change.
+ * --checkpoint-every, --data-dir (if it holds the same images), --backend and --threads may change.
  */
 export function readResume(o: TrainOptions, given: (key: string) => boolean): { o: TrainOptions; checkpoint: zg.DecodedCheckpoint; record: RunRecord } {
   const path = o.resume!;
@@ -78,6 +81,7 @@ export function readResume(o: TrainOptions, given: (key: string) => boolean): { 
   const merged: TrainOptions = {
     ...o, ...record.flags,
     out: given('out') ? o.out : record.out,
+    dataDir: given('dataDir') ? o.dataDir : record.dataDir,
     checkpoint: o.checkpoint ?? path,
     checkpointEvery: given('checkpointEvery') ? o.checkpointEvery : record.checkpointEvery ?? undefined,
   };

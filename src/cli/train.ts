@@ -1,5 +1,6 @@
 // zerograd train: build the network the flags describe, drive the training loop with a progress
 // display, evaluate after each epoch, and save the model file.
+import { resolve as resolvePath } from 'node:path';
 import cliProgress from 'cli-progress';
 import * as zg from '../node.js';
 import { MNIST_INPUT, UserError, checkWritable, formatSeconds, loadData, out, pct, warn } from './common.js';
@@ -141,7 +142,7 @@ export async function train(flags: TrainOptions, given: (key: string) => boolean
   }
   const identity = o.checkpoint ? dataIdentity(trainSet) : { count: trainSet.count, crc: 0 };
   const checkpoints = new Checkpointer(o.checkpoint, o.checkpointEvery, run, () => ({
-    flags: runFlags(o), data: identity, out: outPath, checkpointEvery: o.checkpointEvery ?? null,
+    flags: runFlags(o, config), data: identity, dataDir: o.dataDir === undefined ? undefined : resolvePath(o.dataDir), out: resolvePath(outPath), checkpointEvery: o.checkpointEvery ?? null,
     backend: { name: zg.backend().name, threads: zg.backend().threads },
     step, trainSeconds, firstLoss: Number.isNaN(firstLoss) ? null : firstLoss, peakLoss, lastTrainLoss: last?.trainLoss ?? counters.lastTrainLoss,
   }), () => ({ arch: o.model, seed: o.seed, epochs: Number((run.position.epoch + run.position.batch / Math.max(1, Math.ceil(trainSet.count / o.batchSize))).toFixed(3)), checkpoint: true }));
