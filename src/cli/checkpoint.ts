@@ -6,12 +6,20 @@ import { basename, dirname, join, resolve } from 'node:path';
 import * as zg from '../node.js';
 import { crc32 } from '../io/model-file.js';
 import { MNIST_INPUT, UserError, warn } from './common.js';
-import type { TrainOptions } from './train.js';
 
 /** The options that define a run: a checkpoint continues only with the same values. */
 const RUN_KEYS = ['model', 'hidden', 'kernels', 'kernelSize', 'pool', 'activation', 'dropout', 'optimizer', 'lr', 'schedule',
-  'epochs', 'batchSize', 'seed', 'limit'] as const satisfies ReadonlyArray<keyof TrainOptions>;
+  'epochs', 'batchSize', 'seed', 'limit'] as const;
 type RunKey = (typeof RUN_KEYS)[number];
+
+/** What of train's options (TrainOptions, src/cli/train.ts, which imports this file) checkpoints deal with. */
+export type ResumableOptions = { [K in RunKey]?: unknown } & {
+  out?: string;
+  dataDir?: string;
+  checkpoint?: string;
+  checkpointEvery?: number;
+  resume?: string;
+};
 
 const FLAG: Record<RunKey, string> = {
   model: '--model', hidden: '--hidden', kernels: '--kernels', kernelSize: '--kernel-size', pool: '--pool', activation: '--activation',
@@ -21,7 +29,7 @@ const FLAG: Record<RunKey, string> = {
 
 /** What the CLI saves beside the training state: the run's configuration and its own counters. */
 export interface RunRecord {
-  flags: Partial<Pick<TrainOptions, RunKey>>;
+  flags: { [K in RunKey]?: unknown };
   /** The training images: how many, and a CRC-32 of their pixels and labels (another --data-dir or --limit is refused). */
   data: { count: number; crc: number };
   /** Where the data came from (absolute; undefined: the MNIST that ships with zerograd), used when --resume has no --data-dir. */
@@ -48,7 +56,7 @@ export function dataIdentity(set: zg.ImageDataset): RunRecord['data'] {
 }
 
 /** The run-defining flags of `o`, with the defaults that the configuration filled in (hidden sizes, lr) as values. */
-export function runFlags(o: TrainOptions, config: zg.ResolvedConfig): RunRecord['flags'] {
+export function runFlags(o: ResumableOptions, config: zg.ResolvedConfig): RunRecord['flags'] {
   const flags = Object.fromEntries(RUN_KEYS.map((k) => [k, o[k]])) as RunRecord['flags'];
   return { ...flags, hidden: config.hidden, lr: config.lr };
 }
@@ -59,7 +67,7 @@ export function runFlags(o: TrainOptions, config: zg.ResolvedConfig): RunRecord[
  * checkpoint continues the run it was saved from, nothing else. --out, --checkpoint,
  * --checkpoint-every, --data-dir (if it holds the same images), --backend and --threads may change.
  */
-export function readResume(o: TrainOptions, given: (key: string) => boolean): { o: TrainOptions; checkpoint: zg.DecodedCheckpoint; record: RunRecord } {
+export function readResume<O extends ResumableOptions>(o: O, given: (key: string) => boolean): { o: O; checkpoint: zg.DecodedCheckpoint; record: RunRecord } {
   const path = o.resume!;
   let checkpoint: zg.DecodedCheckpoint;
   let record: RunRecord;
@@ -78,7 +86,7 @@ export function readResume(o: TrainOptions, given: (key: string) => boolean): { 
         `${FLAG[k]} ${show(o[k])}; a checkpoint continues the run it was saved from (drop ${FLAG[k]}, or start a new run without --resume)`);
     }
   }
-  const merged: TrainOptions = {
+  const merged: O = {
     ...o, ...record.flags,
     out: given('out') ? o.out : record.out,
     dataDir: given('dataDir') ? o.dataDir : record.dataDir,

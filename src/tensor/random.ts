@@ -52,7 +52,7 @@ export class Random {
     if (s.every((w) => w === 0)) throw new Error('Random.setState: expected s not all zero (xoshiro stays at 0 for ever), got [0,0,0,0]');
     const spare = state.spareNormal;
     if (spare !== null && !Number.isFinite(spare)) {
-      throw new Error(`Random.setState: expected spareNormal to be a finite number or null, got ${JSON.stringify(spare)}`);
+      throw new Error(`Random.setState: expected spareNormal to be a finite number or null, got ${spare}`);
     }
     [this.s0, this.s1, this.s2, this.s3] = s;
     this.spareNormal = spare;
