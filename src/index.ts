@@ -4,7 +4,7 @@
 import './autograd/engine.js';
 import './ops/methods.js';
 export { Tensor, tensor, zeros, ones, full, randn, rand, type DType, type TensorOptions } from './tensor/tensor.js';
-export { Random, manualSeed, defaultRandom } from './tensor/random.js';
+export { Random, manualSeed, defaultRandom, type RandomState } from './tensor/random.js';
 export { sizeOf, broadcastShapes, formatShape } from './tensor/shape.js';
 export { noGrad, isGradEnabled, type GradNode } from './autograd/engine.js';
 export { gradcheck, type GradcheckOptions, type GradcheckResult } from './autograd/gradcheck.js';
@@ -21,15 +21,17 @@ export type { Nested } from './tensor/tensor.js';
 export { countCorrect } from './nn/metrics.js';
 export * as init from './nn/init.js';
 export { crossEntropy, mseLoss, CrossEntropyLoss, MSELoss } from './losses/index.js';
-export { Optimizer, SGD, Adam, StepLR, CosineLR, type Schedule } from './optim/index.js';
+export { Optimizer, SGD, Adam, StepLR, CosineLR, type Schedule, type OptimizerState } from './optim/index.js';
 export { parseIdx, encodeIdx } from './data/idx.js';
 export { ImageDataset, DataLoader, type DataLoaderOptions } from './data/dataset.js';
 export { mlp, dnn, cnn, type Arch, type Activation, type MlpOptions, type CnnOptions } from './models/index.js';
 export { encodeModel, decodeModel, FORMAT_VERSION, type SavedModel } from './io/model-file.js';
+export { encodeCheckpoint, decodeCheckpoint, CHECKPOINT_VERSION, type CheckpointParts, type DecodedCheckpoint } from './io/checkpoint.js';
 export {
   fit, trainEpoch, trainStep, trainBatches, trainEpochs, evaluate, predictProbabilities, DivergedError, DEFAULT_DIVERGENCE,
-  type DivergenceRule, type Evaluation, type EpochInfo, type BatchInfo, type TrainEvent,
+  startPosition, type DivergenceRule, type Evaluation, type EpochInfo, type BatchInfo, type TrainEvent, type LoopPosition,
 } from './train/index.js';
+export { checkpointParts, checkpointConfig, restoreCheckpoint, type TrainingRun, type ModelDescription } from './train/checkpoint.js';
 export {
   buildModel, buildTraining, resolveConfig, ConfigError, DEFAULT_LR, lowerLearningRate, optimizerName, DEFAULT_HIDDEN, DEFAULT_CONFIG,
   type ModelConfig, type TrainingConfig, type ResolvedConfig, type Training, type OptimizerName, type ScheduleName,

@@ -196,10 +196,13 @@ export function makeProgram(): Command {
     .option('--limit <n>', 'train on the first N training images', positiveInt('--limit'))
     .option('--data-dir <dir>', 'folder with the four MNIST-format IDX files (default: the MNIST that ships with zerograd)')
     .option('--out <file>', 'where to save the model (default: <arch>.zg)')
+    .option('--checkpoint <file>', 'save a checkpoint to resume from (model, optimizer, random state, position) at each epoch\'s end')
+    .option('--checkpoint-every <n>', 'save the checkpoint every N optimizer steps instead', positiveInt('--checkpoint-every'))
+    .option('--resume <file>', 'continue the run a checkpoint was saved from, to its end (its flags come from the checkpoint)')
     .option('--no-progress', 'plain progress lines even on a terminal')
     .option('--json', 'print the results as one JSON object on the last line', false)))
     .hook('preAction', (_, cmd) => selectBackend(cmd.opts()))
-    .action(async (o: TrainOptions) => train(o));
+    .action(async (o: TrainOptions, cmd: Command) => train(o, (key) => cmd.getOptionValueSource(key) === 'cli'));
 
   backendOptions(program.command('eval'))
     .description('test accuracy, per-class accuracy and confusion matrix of a saved model')

@@ -1,8 +1,10 @@
 // zerograd train: build the network the flags describe, drive the training loop with a progress
 // display, evaluate after each epoch, and save the model file.
+import { resolve as resolvePath } from 'node:path';
 import cliProgress from 'cli-progress';
 import * as zg from '../node.js';
 import { MNIST_INPUT, UserError, checkWritable, formatSeconds, loadData, out, pct, warn } from './common.js';
+import { Checkpointer, checkResumeData, dataIdentity, readResume, runFlags, type RunRecord } from './checkpoint.js';
 
 /** The flags that describe a network (train and summary). */
 export interface ModelOptions {
@@ -46,6 +48,11 @@ export interface TrainOptions extends ModelOptions {
   out?: string;
   json: boolean;
   progress: boolean;
+  /** Save a checkpoint here (every checkpointEvery optimizer steps, else at each epoch's end). */
+  checkpoint?: string;
+  checkpointEvery?: number;
+  /** Continue the run this checkpoint was saved from. */
+  resume?: string;
 }
 
 /** The progress bar on a terminal, else a plain line at each quarter of an epoch; nothing with --json. */
@@ -95,11 +102,21 @@ function interruptHandler() {
 /** Test accuracy below twice chance (1/classes) after a whole epoch: the network is not learning. */
 const NEAR_CHANCE = 2;
 
-export async function train(o: TrainOptions): Promise<void> {
+/**
+ * Train as the flags say. `given(key)`: whether an option was given on the command line (not its
+ * default); with --resume, such flags must agree with the checkpoint's run.
+ */
+export async function train(flags: TrainOptions, given: (key: string) => boolean = () => false): Promise<void> {
   // Everything that can be checked is checked before the first step, so that no run is lost to a
-  // bad path at the end: the output file, the configuration, the data.
+  // bad path at the end: the output file, the checkpoint, the configuration, the data.
+  if (flags.checkpointEvery !== undefined && !flags.checkpoint && !flags.resume) {
+    throw new UserError(`--checkpoint-every ${flags.checkpointEvery}: needs --checkpoint FILE (where to save)`);
+  }
+  const resume = flags.resume ? readResume(flags, given) : undefined;
+  const o = resume?.o ?? flags;
   const outPath = o.out ?? `${o.model}.zg`;
   checkWritable('--out', outPath);
+  if (o.checkpoint) checkWritable('--checkpoint', o.checkpoint);
   zg.manualSeed(o.seed);
   const dataRng = new zg.Random(o.seed + 1);
   const { model, optimizer, schedule, config } = buildFromFlags(o);
@@ -108,28 +125,56 @@ export async function train(o: TrainOptions): Promise<void> {
     warn(`--limit ${o.limit} is more than the ${data.train.count} training images in ${data.dir}; training on all ${data.train.count}`);
   }
   const trainSet = o.limit ? data.train.take(o.limit) : data.train;
+  // The run as a checkpoint sees it: the generators are the seeded default one (weights, dropout)
+  // and the data one (shuffles); the position is kept up to date by the loop.
+  const run: zg.TrainingRun = { model, optimizer, generators: { default: zg.defaultRandom, data: dataRng }, position: zg.startPosition() };
+  let counters: Pick<RunRecord, 'step' | 'trainSeconds' | 'firstLoss' | 'peakLoss' | 'lastTrainLoss'> =
+    { step: 0, trainSeconds: 0, firstLoss: null, peakLoss: 0, lastTrainLoss: null };
+  if (resume) {
+    checkResumeData(o.resume!, resume.record, trainSet);
+    try {
+      zg.restoreCheckpoint(resume.checkpoint, run);
+    } catch (e) {
+      throw new UserError(`--resume ${o.resume}: ${(e as Error).message}`);
+    }
+    const r = resume.record;
+    counters = { step: r.step, trainSeconds: r.trainSeconds, firstLoss: r.firstLoss, peakLoss: r.peakLoss, lastTrainLoss: r.lastTrainLoss };
+  }
+  const identity = o.checkpoint ? dataIdentity(trainSet) : { count: trainSet.count, crc: 0 };
+  const checkpoints = new Checkpointer(o.checkpoint, o.checkpointEvery, run, () => ({
+    flags: runFlags(o, config), data: identity, dataDir: o.dataDir === undefined ? undefined : resolvePath(o.dataDir), out: resolvePath(outPath), checkpointEvery: o.checkpointEvery ?? null,
+    backend: { name: zg.backend().name, threads: zg.backend().threads },
+    step, trainSeconds, firstLoss: Number.isNaN(firstLoss) ? null : firstLoss, peakLoss, lastTrainLoss: last?.trainLoss ?? counters.lastTrainLoss,
+  }), () => ({ arch: o.model, seed: o.seed, epochs: Number((run.position.epoch + run.position.batch / Math.max(1, Math.ceil(trainSet.count / o.batchSize))).toFixed(3)), checkpoint: true }));
   const parameters = model.parameterCount();
   out(o.json, `zerograd train: ${o.model}, ${parameters.toLocaleString('en-US')} parameters, ${trainSet.count} training images, ` +
     `${o.epochs} epoch(s), batch ${o.batchSize}, ${o.optimizer} lr ${config.lr}${schedule ? ` (${o.schedule} schedule)` : ''}, ` +
     `seed ${o.seed}, backend ${zg.backend().name} (${zg.backend().threads} thread${zg.backend().threads > 1 ? 's' : ''})`);
 
+  if (resume) {
+    const p = run.position;
+    out(o.json, `resuming from ${o.resume}: epoch ${Math.min(p.epoch + 1, o.epochs)}, batch ${p.batch}, step ${counters.step}`);
+  }
   const progress = progressDisplay(o);
   const interrupt = interruptHandler();
-  let trainSeconds = 0;
+  let trainSeconds = counters.trainSeconds;
+  let step = counters.step;
   // The loss of the first step (the initial weights) and the highest since, for the near-chance warning.
-  let firstLoss = NaN;
-  let peakLoss = 0;
+  let firstLoss = counters.firstLoss ?? NaN;
+  let peakLoss = counters.peakLoss;
   let at = { epoch: 0, batch: 0, batches: 0 };
   let last: { trainLoss: number; test: zg.Evaluation } | undefined;
   // The loop runs synchronously; every ~100 ms it lets the event loop turn once, so that a Ctrl-C
   // (whose handler runs only then) is heard within a batch or so.
   let turned = performance.now();
   try {
-    for (const e of zg.trainEpochs(model, trainSet, optimizer, { epochs: o.epochs, batchSize: o.batchSize, rng: dataRng, schedule })) {
+    for (const e of zg.trainEpochs(model, trainSet, optimizer, { epochs: o.epochs, batchSize: o.batchSize, rng: dataRng, schedule, position: run.position })) {
       if (e.type === 'batch') {
         if (Number.isNaN(firstLoss)) firstLoss = e.loss;
         peakLoss = Math.max(peakLoss, e.loss);
         at = { epoch: e.epoch, batch: e.batch, batches: e.batches };
+        step++;
+        checkpoints.afterStep(step);
         progress.batch(e);
         if (performance.now() - turned > 100) {
           await new Promise(setImmediate);
@@ -144,6 +189,7 @@ export async function train(o: TrainOptions): Promise<void> {
       out(o.json, `epoch ${e.epoch + 1}/${o.epochs}: train loss ${e.trainLoss.toFixed(4)}, train accuracy ${pct(e.trainAccuracy)}, ` +
         `test accuracy ${pct(last.test.accuracy)}, ${Math.round(e.samples / e.seconds)} img/s, ${formatSeconds(e.seconds)}`);
       if (last.test.accuracy < NEAR_CHANCE / 10) warnNearChance(config, e.epoch, last.test.accuracy, firstLoss, peakLoss, e.trainLoss);
+      checkpoints.afterEpoch();
     }
   } catch (e) {
     progress.stop();
@@ -155,7 +201,9 @@ export async function train(o: TrainOptions): Promise<void> {
   progress.stop();
   const meta = { arch: o.model, epochs: o.epochs, seed: o.seed, testAccuracy: last?.test.accuracy, optimizer: o.optimizer, lr: config.lr, batchSize: o.batchSize, config };
   if (interrupt.requested) {
-    // The flag is read between steps, so the weights are those of a whole step: save them as they are.
+    // The flag is read between steps, so the weights are those of a whole step: save them as they
+    // are, and the checkpoint too, to continue from here with --resume.
+    checkpoints.save();
     const done = at.epoch + at.batch / at.batches;
     zg.saveModel(outPath, model, MNIST_INPUT, 10, { ...meta, epochs: Number(done.toFixed(3)), interrupted: true });
     const line = `interrupted at epoch ${at.epoch + 1}, batch ${at.batch}/${at.batches}: saved the model trained so far to ${outPath}`;
@@ -164,14 +212,16 @@ export async function train(o: TrainOptions): Promise<void> {
     process.exitCode = 130; // 128 + SIGINT, as a shell reports a process stopped by Ctrl-C
     return;
   }
-  const test = last!.test;
+  // A run resumed from a checkpoint taken after its last epoch has no epoch left: evaluate here.
+  last ??= { trainLoss: counters.lastTrainLoss ?? NaN, test: zg.evaluate(model, data.test) };
+  const test = last.test;
   zg.saveModel(outPath, model, MNIST_INPUT, 10, meta);
   const samplesPerSecond = (trainSet.count * o.epochs) / trainSeconds;
   out(o.json, `test accuracy ${pct(test.accuracy)} after ${o.epochs} epoch(s); trained in ${formatSeconds(trainSeconds)} ` +
     `(${Math.round(samplesPerSecond)} img/s); saved ${outPath}`);
   if (o.json) {
     console.log(JSON.stringify({
-      model: o.model, testAccuracy: test.accuracy, trainLoss: last!.trainLoss, epochs: o.epochs, seconds: trainSeconds,
+      model: o.model, testAccuracy: test.accuracy, trainLoss: last.trainLoss, epochs: o.epochs, seconds: trainSeconds,
       samplesPerSecond, parameters, backend: zg.backend().name, threads: zg.backend().threads, out: outPath,
     }));
   }

@@ -2,7 +2,7 @@
 import type { AdamHyper, Data } from '../backends/backend.js';
 import { backend } from '../backends/index.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { Optimizer } from './optimizer.js';
+import { Optimizer, type OptimizerState } from './optimizer.js';
 
 /**
  * Adam's update of every weight, in place (the definition; Backend.adamStep is a fast path of it):
@@ -53,6 +53,32 @@ export class Adam extends Optimizer {
     this.beta2 = o.beta2 ?? 0.999;
     this.eps = o.eps ?? 1e-8;
     this.weightDecay = o.weightDecay ?? 0;
+  }
+
+  /** The step count t (for the bias correction), the moments m and v of each parameter, and the hyperparameters. */
+  stateDict(): OptimizerState {
+    const buffers: Record<string, Data> = {};
+    this.exportBuffers('m', new Map([...this.moments].map(([p, s]) => [p, s.m])), buffers);
+    this.exportBuffers('v', new Map([...this.moments].map(([p, s]) => [p, s.v])), buffers);
+    return { type: 'Adam', scalars: { lr: this.lr, step: this.t, ...this.hyper() }, buffers };
+  }
+
+  loadStateDict(state: OptimizerState): void {
+    const saved = this.checkState(state, 'Adam', this.hyper(), ['m', 'v']);
+    const t = state.scalars.step;
+    const lr = state.scalars.lr;
+    if (!Number.isInteger(t) || t < 0) throw new Error(`Adam.loadStateDict: expected step to be a non-negative integer, got ${t}`);
+    if (!(lr > 0) || !Number.isFinite(lr)) throw new Error(`Adam.loadStateDict: expected lr to be a positive number, got ${lr}`);
+    for (const [p, b] of saved) {
+      const s = this.moments.get(p);
+      this.moments.set(p, { m: this.restored(s?.m, b.m, p), v: this.restored(s?.v, b.v, p) });
+    }
+    this.t = t;
+    this.lr = lr;
+  }
+
+  private hyper(): Record<string, number> {
+    return { beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: this.weightDecay };
   }
 
   step(): void {

@@ -2,7 +2,7 @@
 import type { Data } from '../backends/backend.js';
 import { backend } from '../backends/index.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { Optimizer } from './optimizer.js';
+import { Optimizer, type OptimizerState } from './optimizer.js';
 
 /**
  * The SGD update of every weight, in place (the definition; Backend.sgdStep is a fast path of it):
@@ -64,6 +64,25 @@ export class SGD extends Optimizer {
     this.weightDecay = o.weightDecay ?? 0;
     this.nesterov = o.nesterov ?? false;
     if (this.nesterov && !(this.momentum > 0)) throw new Error(`SGD: nesterov needs momentum > 0, got momentum ${this.momentum}`);
+  }
+
+  /** The momentum buffer (velocity) of each parameter, and the hyperparameters. */
+  stateDict(): OptimizerState {
+    const buffers: Record<string, Data> = {};
+    this.exportBuffers('velocity', this.velocity, buffers);
+    return { type: 'SGD', scalars: { lr: this.lr, ...this.hyper() }, buffers };
+  }
+
+  loadStateDict(state: OptimizerState): void {
+    const saved = this.checkState(state, 'SGD', this.hyper(), ['velocity']);
+    const lr = state.scalars.lr;
+    if (!(lr > 0) || !Number.isFinite(lr)) throw new Error(`SGD.loadStateDict: expected lr to be a positive number, got ${lr}`);
+    for (const [p, b] of saved) this.velocity.set(p, this.restored(this.velocity.get(p), b.velocity, p));
+    this.lr = lr;
+  }
+
+  private hyper(): Record<string, number> {
+    return { momentum: this.momentum, weightDecay: this.weightDecay, nesterov: this.nesterov ? 1 : 0 };
   }
 
   step(): void {

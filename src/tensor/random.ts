@@ -33,6 +33,30 @@ export class Random {
     this.spareNormal = null;
   }
 
+  /**
+   * The generator's whole state: the four xoshiro words and the spare normal of Box–Muller (a
+   * pending second draw). Restoring it with setState continues the sequence exactly where it was,
+   * which is what a training checkpoint needs for its shuffles and dropout masks.
+   */
+  getState(): RandomState {
+    // The xor steps leave the words as signed 32-bit integers; >>> 0 shows them unsigned (same bits).
+    return { s: [this.s0 >>> 0, this.s1 >>> 0, this.s2 >>> 0, this.s3 >>> 0], spareNormal: this.spareNormal };
+  }
+  /** Continue from a state that getState returned (from this or another generator). */
+  setState(state: RandomState): void {
+    const s = state?.s;
+    if (!Array.isArray(s) || s.length !== 4 || !s.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffffffff)) {
+      throw new Error(`Random.setState: expected s to be 4 unsigned 32-bit integers, got ${JSON.stringify(s)}`);
+    }
+    // NOTE: xoshiro's all-zero state is a fixed point (it would return 0 for ever); no seed reaches it.
+    if (s.every((w) => w === 0)) throw new Error('Random.setState: expected s not all zero (xoshiro stays at 0 for ever), got [0,0,0,0]');
+    const spare = state.spareNormal;
+    if (spare !== null && !Number.isFinite(spare)) {
+      throw new Error(`Random.setState: expected spareNormal to be a finite number or null, got ${spare}`);
+    }
+    [this.s0, this.s1, this.s2, this.s3] = s;
+    this.spareNormal = spare;
+  }
   /** A uniformly random 32-bit unsigned integer. */
   nextUint32(): number {
     const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;
@@ -81,6 +105,12 @@ export class Random {
     }
     return a;
   }
+}
+
+/** What Random.getState returns: plain numbers, so it goes through JSON unchanged. */
+export interface RandomState {
+  s: number[];
+  spareNormal: number | null;
 }
 
 function rotl(x: number, k: number): number {

@@ -8,7 +8,7 @@ import type { Optimizer, Schedule } from '../optim/index.js';
 import { crossEntropy } from '../losses/index.js';
 import { noGrad } from '../autograd/engine.js';
 import { DataLoader, type ImageDataset } from '../data/dataset.js';
-import type { Random } from '../tensor/random.js';
+import { Random, defaultRandom, type RandomState } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { backend } from '../backends/index.js';
 import '../ops/methods.js'; // argmax() and softmax() on tensors
@@ -44,27 +44,61 @@ export interface DivergenceRule {
 
 export const DEFAULT_DIVERGENCE: Readonly<DivergenceRule> = { factor: 10, batches: 20 };
 
+/** What the divergence watch remembers: the first loss and the last few (kept in LoopPosition, so a resumed run watches on). */
+interface WatchMemory {
+  firstLoss: number | null;
+  recentLosses: number[];
+}
+
 /** Follows the loss step after step and says when the run has diverged (rule false: only NaN/Inf count). */
 class DivergenceWatch {
-  private first: number | undefined;
-  private readonly recent: number[] = [];
-
-  constructor(private readonly rule: DivergenceRule | false) {}
+  constructor(private readonly rule: DivergenceRule | false, private readonly memory: WatchMemory = { firstLoss: null, recentLosses: [] }) {}
 
   /** Why the run has diverged at this loss, or null. */
   check(loss: number): string | null {
     if (!Number.isFinite(loss)) return 'the loss became NaN or infinite';
     if (this.rule === false) return null;
-    this.first ??= loss;
-    this.recent.push(loss);
-    if (this.recent.length > this.rule.batches) this.recent.shift();
-    if (this.recent.length < this.rule.batches) return null;
-    const sorted = [...this.recent].sort((x, y) => x - y);
+    const m = this.memory;
+    const first = (m.firstLoss ??= loss);
+    m.recentLosses.push(loss);
+    if (m.recentLosses.length > this.rule.batches) m.recentLosses.shift();
+    if (m.recentLosses.length < this.rule.batches) return null;
+    const sorted = [...m.recentLosses].sort((x, y) => x - y);
     const median = sorted[sorted.length >> 1];
-    if (median <= this.rule.factor * Math.max(this.first, 1)) return null;
+    if (median <= this.rule.factor * Math.max(first, 1)) return null;
     const g = (x: number) => Number(x.toPrecision(3));
-    return `the median loss of the last ${this.rule.batches} batches, ${g(median)}, is more than ${this.rule.factor}× the first batch's ${g(this.first)}`;
+    return `the median loss of the last ${this.rule.batches} batches, ${g(median)}, is more than ${this.rule.factor}× the first batch's ${g(first)}`;
   }
+}
+
+/**
+ * Where trainEpochs is: pass one as `position` and the loop keeps it up to date after every step
+ * (a checkpoint saves it as JSON); pass one from a checkpoint and the loop continues from there.
+ * Continuing mid-epoch needs the same batches in the same order: the loop replays the epoch's
+ * shuffle from `shuffle`, the data generator's state before it, and skips the `batch` steps done.
+ */
+export interface LoopPosition extends WatchMemory {
+  /** The epoch in progress, from 0 (the number of epochs when all are done). */
+  epoch: number;
+  /** Steps done in that epoch. */
+  batch: number;
+  /** The data generator's state just before this epoch's shuffle; null before the epoch starts. */
+  shuffle: RandomState | null;
+  /** The epoch's sums so far (its summary then covers every step, before and after a resume). */
+  lossSum: number;
+  correct: number;
+  samples: number;
+  seconds: number;
+}
+
+/** The position of a run that has not started. */
+export function startPosition(): LoopPosition {
+  return { epoch: 0, batch: 0, shuffle: null, lossSum: 0, correct: 0, samples: 0, seconds: 0, firstLoss: null, recentLosses: [] };
+}
+
+/** Move `pos` to the start of `epoch` (the watch's memory carries on across epochs). */
+function startEpoch(pos: LoopPosition, epoch: number): void {
+  Object.assign(pos, { epoch, batch: 0, shuffle: null, lossSum: 0, correct: 0, samples: 0, seconds: 0 });
 }
 
 /** What one training step did, with running means over its epoch so far. */
@@ -132,22 +166,43 @@ export interface BatchesOptions {
  * @example for (const b of trainBatches(net, train, opt, { batchSize: 100 })) console.log(b.batch, b.loss);
  */
 export function trainBatches(model: Module, data: ImageDataset, opt: Optimizer, o: BatchesOptions): Generator<BatchInfo, EpochInfo, void> {
-  return epochSteps(model, data, opt, o, new DivergenceWatch(o.divergence ?? DEFAULT_DIVERGENCE));
+  const pos = startPosition();
+  pos.epoch = o.epoch ?? 0;
+  return epochSteps(model, data, opt, o, new DivergenceWatch(o.divergence ?? DEFAULT_DIVERGENCE, pos), pos);
 }
 
-/** trainBatches with the watch passed in, so that trainEpochs follows one loss curve across epochs. */
-function* epochSteps(model: Module, data: ImageDataset, opt: Optimizer, o: BatchesOptions, watch: DivergenceWatch): Generator<BatchInfo, EpochInfo, void> {
+/**
+ * trainBatches with the watch and the position passed in, so that trainEpochs follows one loss
+ * curve across epochs and can start in the middle of one (pos.batch > 0: replay its shuffle).
+ */
+function* epochSteps(model: Module, data: ImageDataset, opt: Optimizer, o: BatchesOptions, watch: DivergenceWatch,
+  pos: LoopPosition): Generator<BatchInfo, EpochInfo, void> {
   const now = o.now ?? (() => performance.now());
-  const epoch = o.epoch ?? 0;
+  const epoch = pos.epoch;
   let start = now();
-  const loader = new DataLoader(data, { batchSize: o.batchSize, shuffle: true, rng: o.rng });
+  const rng = o.rng ?? defaultRandom;
+  let shuffler = rng;
+  if (pos.batch > 0) {
+    // Resuming mid-epoch: a copy of the generator as it was before this epoch's shuffle gives the
+    // same order again; the caller's generator is left where it is (a checkpoint restored it to
+    // its state after that shuffle, which may since have drawn dropout masks if it is shared).
+    if (!pos.shuffle) throw new Error(`trainEpochs: position at epoch ${epoch + 1}, batch ${pos.batch} has no shuffle state to replay the epoch's order from`);
+    shuffler = new Random();
+    shuffler.setState(pos.shuffle);
+  } else {
+    pos.shuffle = rng.getState();
+  }
+  const loader = new DataLoader(data, { batchSize: o.batchSize, shuffle: true, rng: shuffler });
+  if (pos.batch > loader.length) throw new Error(`trainEpochs: position at batch ${pos.batch} of epoch ${epoch + 1}, but an epoch here has ${loader.length} batches`);
   model.train();
-  let ms = 0;
-  let lossSum = 0;
-  let correct = 0;
-  let samples = 0;
-  let batch = 0;
+  let ms = pos.seconds * 1000;
+  let { lossSum, correct, samples, batch } = pos;
+  let skip = batch;
   for (const indices of loader.indexBatches()) {
+    if (skip > 0) {
+      skip--;
+      continue;
+    }
     // One scope per step: the batch, activations and gradients of intermediates are released at its end.
     const r = backend().scope(() => {
       const { x, y } = data.batch(indices);
@@ -160,6 +215,7 @@ function* epochSteps(model: Module, data: ImageDataset, opt: Optimizer, o: Batch
     samples += indices.length;
     batch++;
     ms += now() - start;
+    Object.assign(pos, { batch, lossSum, correct, samples, seconds: ms / 1000 });
     yield { epoch, batch, batches: loader.length, loss: r.loss, size: indices.length, correct: r.correct,
       meanLoss: lossSum / samples, accuracy: correct / samples, samples, seconds: ms / 1000 };
     start = now();
@@ -171,6 +227,11 @@ export interface EpochsOptions extends Omit<BatchesOptions, 'epoch'> {
   epochs: number;
   /** Sets the learning rate at the start of each epoch. */
   schedule?: Schedule;
+  /**
+   * Kept up to date after every step (and moved to the next epoch's start before each epoch's
+   * summary is yielded); one from a checkpoint makes the loop continue from there. See LoopPosition.
+   */
+  position?: LoopPosition;
 }
 
 /** What `trainEpochs` yields: each step, then each epoch's summary when it ends. */
@@ -181,12 +242,19 @@ export type TrainEvent = ({ type: 'batch' } & BatchInfo) | ({ type: 'epoch' } & 
  * each: yields every step and, after the last step of an epoch, that epoch's summary.
  */
 export function* trainEpochs(model: Module, data: ImageDataset, opt: Optimizer, o: EpochsOptions): Generator<TrainEvent, void, void> {
-  const watch = new DivergenceWatch(o.divergence ?? DEFAULT_DIVERGENCE);
-  for (let epoch = 0; epoch < o.epochs; epoch++) {
+  const pos = o.position ?? startPosition();
+  if (!(Number.isInteger(pos.epoch) && pos.epoch >= 0 && Number.isInteger(pos.batch) && pos.batch >= 0)) {
+    throw new Error(`trainEpochs: position: expected whole epoch and batch counts, got epoch ${pos.epoch}, batch ${pos.batch}`);
+  }
+  const watch = new DivergenceWatch(o.divergence ?? DEFAULT_DIVERGENCE, pos);
+  for (let epoch = pos.epoch; epoch < o.epochs; epoch++) {
+    if (epoch !== pos.epoch) startEpoch(pos, epoch);
     if (o.schedule) opt.lr = o.schedule.rate(epoch);
-    const steps = epochSteps(model, data, opt, { ...o, epoch }, watch);
+    const steps = epochSteps(model, data, opt, o, watch, pos);
     let r = steps.next();
     for (; !r.done; r = steps.next()) yield { type: 'batch', ...r.value };
+    // The epoch is done: a checkpoint taken at its summary resumes at the next one.
+    startEpoch(pos, epoch + 1);
     yield { type: 'epoch', ...r.value };
   }
 }
