@@ -62,6 +62,17 @@ export function loadTestSet(dataDir: string | undefined): zg.ImageDataset {
   }
 }
 
+/**
+ * A model file that classifies images (what `eval` and `predict` need): a detector or a tabular
+ * model is refused with the command that uses it.
+ */
+export function loadImageClassifier(path: string): zg.SavedModel {
+  const saved = loadModelFile(path);
+  if (saved.meta.rcnn) throw new UserError(`${path}: a detector (R-CNN), not an image classifier; use \`zerograd detect\` or \`zerograd detect-eval\``);
+  if (saved.meta.kind === 'tabular') throw new UserError(`${path}: a tabular model, not an image classifier; use \`zerograd tabular predict\``);
+  return saved;
+}
+
 export function loadModelFile(path: string): zg.SavedModel {
   try {
     return zg.loadModel(path);

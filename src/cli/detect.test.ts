@@ -139,6 +139,13 @@ test('detect: bad input gets one line each', async () => {
   assert.equal(k.code, 1);
   assert.match(k.stderr, /checksum mismatch/);
 
+  // …and the other way round: a detector given to the classifier's commands.
+  for (const cmd of [['eval', '--model', model], ['predict', '--model', model, tiny]]) {
+    const e = await run(cmd);
+    assert.equal(e.code, 1, cmd.join(' '));
+    assert.match(e.stderr, /a detector \(R-CNN\), not an image classifier; use `zerograd detect`/);
+  }
+
   const flag = await run(['detect-train', '--split', 'tiny']);
   assert.notEqual(flag.code, 0);
   assert.match(flag.stderr, /--split.*tiny.*full, smoke|Allowed choices are full, smoke/);

@@ -12,7 +12,7 @@ import { parseSize } from './serve-guard.js';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { MNIST_INPUT, UserError, checkWritable, loadData, loadModelFile, loadTestSet, pct, warn } from './common.js';
+import { MNIST_INPUT, UserError, checkWritable, loadData, loadImageClassifier, loadModelFile, loadTestSet, pct, warn } from './common.js';
 import { buildFromFlags, train, type ModelOptions, type TrainOptions } from './train.js';
 import { detectEval, detectImages, detectTrain, type DetectTrainOptions } from './detect.js';
 import { addTabularCommands } from './tabular.js';
@@ -28,7 +28,7 @@ const modelShapeOptions = (c: Command): Command => c
   .option('--dropout <p>', 'dropout probability before the dense layers', fraction('--dropout'), D.dropout);
 
 function evalCommand(o: { model: string; dataDir?: string; json: boolean }): void {
-  const saved = loadModelFile(o.model);
+  const saved = loadImageClassifier(o.model);
   const e = zg.evaluate(saved.model, loadTestSet(o.dataDir), 1000, saved.classes);
   if (o.json) {
     console.log(JSON.stringify({ accuracy: e.accuracy, loss: e.loss, count: e.count, perClass: e.perClass, confusion: e.confusion }));
@@ -42,7 +42,7 @@ function evalCommand(o: { model: string; dataDir?: string; json: boolean }): voi
 }
 
 function predictCommand(images: string[], o: { model: string; top: number; json: boolean }): void {
-  const saved = loadModelFile(o.model);
+  const saved = loadImageClassifier(o.model);
   const [C, H, W] = saved.inputShape;
   if (C !== 1) throw new UserError(`${o.model}: predict supports grayscale models (1 input channel), this one has ${C}`);
   // Each file on its own: a bad one gets its own line (and an `error` field in JSON), the rest are
