@@ -27,6 +27,7 @@ export { ImageDataset, DataLoader, type DataLoaderOptions } from './data/dataset
 export { mlp, dnn, cnn, type Arch, type Activation, type MlpOptions, type CnnOptions } from './models/index.js';
 export { encodeModel, decodeModel, FORMAT_VERSION, type SavedModel } from './io/model-file.js';
 export { encodeCheckpoint, decodeCheckpoint, CHECKPOINT_VERSION, type CheckpointParts, type DecodedCheckpoint } from './io/checkpoint.js';
+export { encodeSafetensors, decodeSafetensors, modelToSafetensors, modelFromSafetensors, type NamedTensor, type Safetensors, type Architecture } from './io/safetensors.js';
 export {
   fit, trainEpoch, trainStep, trainBatches, trainEpochs, evaluate, predictProbabilities, DivergedError, DEFAULT_DIVERGENCE,
   startPosition, type DivergenceRule, type Evaluation, type EpochInfo, type BatchInfo, type TrainEvent, type LoopPosition,

@@ -16,6 +16,7 @@ import { MNIST_INPUT, UserError, checkWritable, loadData, loadImageClassifier, l
 import { buildFromFlags, train, type ModelOptions, type TrainOptions } from './train.js';
 import { detectEval, detectImages, detectTrain, type DetectTrainOptions } from './detect.js';
 import { addTabularCommands } from './tabular.js';
+import { addExportCommands } from './export.js';
 
 const archOption = () => new Option('--model <arch>', 'network: mlp (one hidden layer), dnn (several), cnn').choices(['mlp', 'dnn', 'cnn']).default('cnn');
 const D = zg.DEFAULT_CONFIG;
@@ -294,6 +295,8 @@ export function makeProgram(): Command {
     .option('--json', 'print the results as JSON', false)
     .hook('preAction', (_, cmd) => selectBackend(cmd.opts()))
     .action((name: string | undefined, o) => experimentCommand(name, o));
+
+  addExportCommands(program, modelShapeOptions);
 
   addTabularCommands(program, (c) => backendOptions(c).hook('preAction', (_, cmd) => selectBackend(cmd.opts())));
 

@@ -148,7 +148,7 @@ function isDims(x: unknown, min: number): x is number[] {
  * building the model allocates no more than the file's size), and the size of every activation for
  * the declared input shape (so the check that runs it on one zero input stays bounded).
  */
-function checkArchitecture(header: ModelHeader, weightCount: number, name: string): void {
+export function checkArchitecture(header: Pick<ModelHeader, 'spec' | 'inputShape' | 'classes'>, weightCount: number, name: string): void {
   const input = header.inputShape;
   if (!isDims(input, 1) || input.length < 1 || input.length > 3 || input.reduce((n, d) => n * d, 1) > MAX_ACTIVATION) {
     throw new Error(`${name}: input shape ${JSON.stringify(input)} is not 1 to 3 positive integers of at most ${MAX_ACTIVATION} values in all (corrupted file)`);
