@@ -98,7 +98,7 @@ export function trainRcnn(splits: MnistDetSplits, digits: ImageDataset, o: RcnnO
   });
   const trainRegions = stage('warp', () => collectRegions(splits.train, proposals.train, true));
   const pre = stage('pretrain', () => pretrain(digits, { epochs: o.pretrainEpochs ?? 1, rng, onBatch: (d, t) => o.onProgress?.('pretrain', d, t) }));
-  const net = stage('finetune', () => finetune(pre, trainRegions, { iterations: o.finetuneIterations ?? 3000, rng, onBatch: (d, t) => o.onProgress?.('finetune', d, t) }));
+  const net = stage('finetune', () => finetune(pre, trainRegions, { iterations: o.finetuneIterations ?? RECIPES.full.finetuneIterations, rng, onBatch: (d, t) => o.onProgress?.('finetune', d, t) }));
   const feats = stage('features', () => windowFeatures(net, trainRegions.windows, { fc: true }));
   const featureScale = FEATURE_NORM / meanNorm(feats.fc!, trainRegions.count, FC_FEATURES);
   const valRegions = collectRegions(splits.val, proposals.val, false);

@@ -3,7 +3,7 @@
 // views, and in a Web Worker for training.
 import * as zg from '../index.js';
 import { convCell } from '../backends/reference/conv.js';
-import { lineChart, mapCanvas, paintMap, type ChartSeries } from './draw.js';
+import { lineChart, mapCanvas, paintMap, penStroke, type ChartSeries } from './draw.js';
 import { WATCHED_DIGITS, type FromWorker, type TrainConfig } from './protocol.js';
 import { detectionState, setupDetectionView } from './detection-view.js';
 
@@ -319,14 +319,7 @@ function setupPad(): void {
   c.addEventListener('pointerup', end);
   c.addEventListener('pointercancel', end);
   function stroke(p: [number, number]): void {
-    ctx.strokeStyle = '#fff';
-    ctx.lineWidth = 20;
-    ctx.lineCap = 'round';
-    ctx.lineJoin = 'round';
-    ctx.beginPath();
-    ctx.moveTo(...(last ?? p));
-    ctx.lineTo(...p);
-    ctx.stroke();
+    penStroke(ctx, last ?? p, p, 20);
     last = p;
     padChanged();
   }

@@ -1,27 +1,21 @@
 // The explainer's detection view in a real browser (Debian's Chromium driven by playwright-core,
 // as web.test.ts), with the small committed detector src/testing/fixtures/smoke-rcnn.zg (made by
-// `zerograd detect-train --split smoke`). Screenshots go to a temporary folder that is kept; its
-// path is printed.
+// `zerograd detect-train --split smoke`). Screenshots go to artifacts/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { tempDir } from '../testing/helpers.js';
+import type { BrowserContext, Page } from 'playwright-core';
+import { ROOT, launchChromium, startServer } from '../testing/explainer.js';
 import { loadMnistSplit } from '../data/mnist.js';
 import { generateCanvases } from '../detection/mnist-det.js';
 import { decodeRcnn } from '../detection/model.js';
 import { traceDetection } from '../detection/rcnn.js';
 import { serve } from '../cli/serve.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const BIN = join(ROOT, 'bin/zerograd.js');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const DETECTOR = join(ROOT, 'src/testing/fixtures/smoke-rcnn.zg');
 const CLASSIFIER = join(ROOT, 'src/testing/fixtures/default-cnn.zg');
-// Screenshots go to artifacts/, beside the other views' (web.test.ts).
 const SHOTS = join(ROOT, 'artifacts');
 mkdirSync(SHOTS, { recursive: true });
 
@@ -30,22 +24,8 @@ let url = '';
 let browser: BrowserContext;
 
 before(async () => {
-  assert.ok(existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM}: install Debian's chromium package (.ci/run does)`);
-  console.log(`detection view screenshots: ${SHOTS}`);
-  server = spawn(process.execPath, [BIN, 'serve', '--detector', DETECTOR, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    server.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = out.match(/(http:\/\/127\.0\.0\.1:\d+\/)/);
-      if (m) resolve(m[1]);
-    });
-    server.on('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
-  });
-  browser = await chromium.launchPersistentContext(tempDir('chromium'), {
-    executablePath: CHROMIUM, headless: true, viewport: { width: 1200, height: 1000 },
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  ({ server, url } = await startServer(['--detector', DETECTOR]));
+  browser = await launchChromium();
 });
 
 after(async () => {

@@ -18,6 +18,7 @@ import type { Scorer } from '../detection/detect.js';
 import { prepareImage } from '../detection/image.js';
 import { generateCanvases, type DetCanvas } from '../detection/mnist-det.js';
 import { decodeRcnn } from '../detection/model.js';
+import { penStroke } from './draw.js';
 import type { DetectionTrace } from '../detection/rcnn.js';
 import type { FromDetectionWorker, ToDetectionWorker } from './detection-worker.js';
 import { boxPicture } from './detection-draw.js';
@@ -116,14 +117,7 @@ export function setupDetectionView(root: HTMLElement): { setTestDigits(ds: Image
     return [((e.clientX - r.left) / r.width) * PAD, ((e.clientY - r.top) / r.height) * PAD];
   };
   const stroke = (p: [number, number]): void => {
-    pctx.strokeStyle = '#fff';
-    pctx.lineWidth = 14; // a 100-px digit with MNIST's stroke-to-height ratio
-    pctx.lineCap = 'round';
-    pctx.lineJoin = 'round';
-    pctx.beginPath();
-    pctx.moveTo(...(last ?? p));
-    pctx.lineTo(...p);
-    pctx.stroke();
+    penStroke(pctx, last ?? p, p, 14); // a 100-px digit with MNIST's stroke-to-height ratio
     last = p;
     drawn = true;
   };

@@ -1,6 +1,18 @@
-// Drawing helpers for the explainer: value maps as pixel canvases, and small line charts.
+// Drawing helpers for the explainer: value maps as pixel canvases, small line charts, the pads' pen.
 
 /** A canvas showing `values` (h×w) in grayscale, scaled from [lo, hi]; or blue/red for a symmetric range. */
+/** One pen segment of a drawing pad: a round white line from `from` to `to`, `width` pixels wide. */
+export function penStroke(ctx: CanvasRenderingContext2D, from: [number, number], to: [number, number], width: number): void {
+  ctx.strokeStyle = '#fff';
+  ctx.lineWidth = width;
+  ctx.lineCap = 'round';
+  ctx.lineJoin = 'round';
+  ctx.beginPath();
+  ctx.moveTo(...from);
+  ctx.lineTo(...to);
+  ctx.stroke();
+}
+
 export function mapCanvas(values: ArrayLike<number>, w: number, h: number, o: { lo?: number; hi?: number; diverging?: boolean; size?: number; cls?: string } = {}): HTMLCanvasElement {
   const c = document.createElement('canvas');
   c.width = w;

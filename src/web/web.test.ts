@@ -2,18 +2,15 @@
 // the server's handling of bad requests. Screenshots of each view go to artifacts/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { execFile, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { EXPLAINER_VIEWS } from './views.js';
 import { tempDir } from '../testing/helpers.js';
+import { BIN, ROOT, launchChromium, startServer } from '../testing/explainer.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const BIN = join(ROOT, 'bin/zerograd.js');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = join(ROOT, 'artifacts');
 const dir = tempDir('web');
 const KERNELS = 6;
@@ -29,24 +26,11 @@ function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: st
 }
 
 before(async () => {
-  assert.ok(existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM}: install Debian's chromium package (.ci/run does)`);
   mkdirSync(ARTIFACTS, { recursive: true });
   const t = await cli(['train', '--model', 'cnn', '--kernels', String(KERNELS), '--hidden', '32', '--limit', '3000', '--epochs', '1', '--out', join(dir, 'small.zg')]);
   assert.equal(t.code, 0, t.stderr);
-  server = spawn(process.execPath, [BIN, 'serve', '--model', join(dir, 'small.zg'), '--port', '0', '--max-upload', '1MB'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    server.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = out.match(/(http:\/\/127\.0\.0\.1:\d+\/)/);
-      if (m) resolve(m[1]);
-    });
-    server.on('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
-  });
-  browser = await chromium.launchPersistentContext(tempDir('chromium'), {
-    executablePath: CHROMIUM, headless: true, viewport: { width: 1200, height: 1000 },
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  ({ server, url } = await startServer(['--model', join(dir, 'small.zg'), '--max-upload', '1MB']));
+  browser = await launchChromium();
 });
 
 after(async () => {
