@@ -1,31 +1,18 @@
 // The command line end to end, on a subset of MNIST.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { PNG } from 'pngjs';
 import jpeg from 'jpeg-js';
 import { loadMnist } from '../data/mnist.js';
 import { tempDir } from '../testing/helpers.js';
+import { lastJson, runCli as run } from '../testing/cli.js';
 
-const BIN = fileURLToPath(new URL('../../bin/zerograd.js', import.meta.url));
 const dir = tempDir('cli');
 
-function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { maxBuffer: 1 << 24 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
 
-function lastJson(stdout: string): any {
-  const lines = stdout.trim().split('\n');
-  return JSON.parse(lines[lines.length - 1]);
-}
 
 /** A test digit drawn dark on white at 3× size, as a PNG or JPEG file. */
 function digitFile(index: number, kind: 'png' | 'jpg'): { path: string; label: number } {

@@ -2,7 +2,6 @@
 // saved detector on a page of digits drawn as a user would photograph them, and bad input.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,19 +9,11 @@ import { PNG } from 'pngjs';
 import { loadMnist } from '../data/mnist.js';
 import { iou, type Box } from '../detection/boxes.js';
 import { tempDir } from '../testing/helpers.js';
+import { lastJson, runCli as run } from '../testing/cli.js';
 
-const BIN = fileURLToPath(new URL('../../bin/zerograd.js', import.meta.url));
 const dir = tempDir('detect');
 const model = join(dir, 'rcnn.zg');
 
-function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { maxBuffer: 1 << 26 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
-const lastJson = (stdout: string): any => JSON.parse(stdout.trim().split('\n').pop()!);
 
 let trained: any;
 before(async () => {

@@ -2,10 +2,8 @@
 // without zerograd's metadata (as PyTorch writes them) imported into an architecture from flags.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadModel, saveModel } from '../io/node.js';
 import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.js';
 import { mlp } from '../models/index.js';
@@ -13,17 +11,10 @@ import { Random } from '../tensor/random.js';
 import { tensor } from '../tensor/tensor.js';
 import { noGrad } from '../autograd/engine.js';
 import { tempDir } from '../testing/helpers.js';
+import { runCli as run } from '../testing/cli.js';
 
-const BIN = fileURLToPath(new URL('../../bin/zerograd.js', import.meta.url));
 const dir = tempDir('export');
 
-function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { maxBuffer: 1 << 24 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
 
 const parameters = (path: string) => loadModel(path).model.namedParameters().map(([n, t]) => [n, [...t.shape], Float32Array.from(t.data)]);
 

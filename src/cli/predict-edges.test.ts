@@ -3,11 +3,9 @@
 // header. Also --version, and that every user error is one line.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { PNG } from 'pngjs';
 import jpeg from 'jpeg-js';
 import { saveModel } from '../io/node.js';
@@ -15,17 +13,10 @@ import { mlp } from '../models/index.js';
 import { manualSeed } from '../tensor/random.js';
 import { MAX_PIXELS, decodeImage, imageSize } from './image.js';
 import { tempDir } from '../testing/helpers.js';
+import { runCli as run } from '../testing/cli.js';
 
-const BIN = fileURLToPath(new URL('../../bin/zerograd.js', import.meta.url));
 const dir = tempDir('predict');
 
-function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { maxBuffer: 1 << 24 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
 
 /** An untrained model is enough to tell good files from bad ones. */
 function modelFile(): string {

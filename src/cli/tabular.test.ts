@@ -1,27 +1,19 @@
 // zerograd tabular: the CSV reader on messy files, and train → predict end to end on the penguins.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseCsv, readCsvFile } from './tabular-csv.js';
 import { TabularModel } from '../tabular/index.js';
 import { tempDir } from '../testing/helpers.js';
+import { runCli as run } from '../testing/cli.js';
 
-const BIN = fileURLToPath(new URL('../../bin/zerograd.js', import.meta.url));
 // The data stays in src/ (tsc copies no CSV); this file runs from dist/cli/.
 const DATA = fileURLToPath(new URL('../../src/tabular/data/', import.meta.url));
 const FIX = join(DATA, 'fixtures');
 const dir = tempDir('tabular');
 
-function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { maxBuffer: 1 << 24 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
 
 test('CSV: byte-order mark, \\r\\n, quoted commas, quotes and line breaks, missing cells, codes kept as text', () => {
   const t = readCsvFile(join(FIX, 'messy.csv'));

@@ -3,7 +3,7 @@
 // limits that cannot be honoured are said out loud.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -13,19 +13,13 @@ import { encodeIdx } from '../data/idx.js';
 import { loadModel } from '../io/node.js';
 import { threadCount } from './main.js';
 import { tempDir } from '../testing/helpers.js';
+import { runCli as run } from '../testing/cli.js';
 
 const BIN = fileURLToPath(new URL('../../bin/zerograd.js', import.meta.url));
 const dir = tempDir('guard');
 /** A small, quick network for every run here. */
 const TINY = ['--model', 'mlp', '--hidden', '16', '--epochs', '1'];
 
-function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { maxBuffer: 1 << 24, env: { ...process.env, ...env } }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
 
 /** A folder this process cannot write in: a read-only one, or (as root, who writes anywhere) /proc. */
 function unwritableDir(): string {
