@@ -279,14 +279,8 @@ export function evaluateRcnn(r: Rcnn, canvases: readonly DetCanvas[], proposals:
 }
 
 /** Detections in a prepared picture (see image.ts), above `threshold`, in the picture's terms. */
-export function detectPrepared(r: Rcnn, image: Float32Array, width: number, height: number, o: { scorer: Scorer; threshold: number; propose?: (c: DetCanvas) => Box[] }): Detection[] {
-  const canvas: DetCanvas = { image, width, height, boxes: [], labels: [] };
-  const boxes = o.propose ? o.propose(canvas) : selectiveSearch(image, width, height).boxes;
-  if (boxes.length === 0) return [];
-  const regions = collectRegions([canvas], [boxes], false);
-  const f = windowFeatures(r.net, regions.windows, { fc: true, probs: true, pool: true });
-  const scores = scoreRegions(r.heads, f, regions.count, o.scorer);
-  return detectionsFromScores(regions.boxes, scores, regressionOffsets(r.heads, f.pool!, regions.count), { width, height, regress: true, minScore: o.threshold });
+export function detectPrepared(r: Rcnn, image: Float32Array, width: number, height: number, o: { scorer: Scorer; threshold: number }): Detection[] {
+  return traceDetection(r, image, width, height, o).detections;
 }
 
 /** Every intermediate of R-CNN on one image, for the explainer's detection view. */
