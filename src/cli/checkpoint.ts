@@ -9,7 +9,7 @@ import { MNIST_INPUT, UserError, warn } from './common.js';
 
 /** The options that define a run: a checkpoint continues only with the same values. */
 const RUN_KEYS = ['model', 'hidden', 'kernels', 'kernelSize', 'pool', 'activation', 'dropout', 'optimizer', 'lr', 'schedule',
-  'epochs', 'batchSize', 'seed', 'limit'] as const;
+  'epochs', 'batchSize', 'seed', 'limit', 'imageSize', 'valSplit', 'augment'] as const;
 type RunKey = (typeof RUN_KEYS)[number];
 
 /** What of train's options (TrainOptions, src/cli/train.ts, which imports this file) checkpoints deal with. */
@@ -24,7 +24,7 @@ export type ResumableOptions = { [K in RunKey]?: unknown } & {
 const FLAG: Record<RunKey, string> = {
   model: '--model', hidden: '--hidden', kernels: '--kernels', kernelSize: '--kernel-size', pool: '--pool', activation: '--activation',
   dropout: '--dropout', optimizer: '--optimizer', lr: '--lr', schedule: '--schedule', epochs: '--epochs', batchSize: '--batch-size',
-  seed: '--seed', limit: '--limit',
+  seed: '--seed', limit: '--limit', imageSize: '--image-size', valSplit: '--val-split', augment: '--augment',
 };
 
 /** What the CLI saves beside the training state: the run's configuration and its own counters. */
@@ -136,7 +136,8 @@ export class Checkpointer {
   private written = 0;
 
   constructor(readonly path: string | undefined, readonly every: number | undefined, private readonly run: zg.TrainingRun,
-    private readonly record: () => RunRecord, private readonly meta: () => Record<string, unknown>) {
+    private readonly record: () => RunRecord, private readonly meta: () => Record<string, unknown>,
+    private readonly input: { inputShape: number[]; classes: number } = { inputShape: MNIST_INPUT, classes: 10 }) {
     if (path) removeStaleTemporaries(path);
   }
 
@@ -155,7 +156,7 @@ export class Checkpointer {
     if (!this.path) return;
     this.written++;
     const kill = this.hooks.inCheckpoint === this.written;
-    const parts = zg.checkpointParts(this.run, { inputShape: MNIST_INPUT, classes: 10, meta: this.meta() }, { ...this.record() });
+    const parts = zg.checkpointParts(this.run, { ...this.input, meta: this.meta() }, { ...this.record() });
     zg.saveCheckpoint(this.path, parts, kill ? { midWrite: die } : {});
   }
 }

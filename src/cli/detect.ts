@@ -13,7 +13,7 @@ import { prepareImage, toPictureBox } from '../detection/image.js';
 import { annotate } from '../detection/annotate.js';
 import { formatApTable } from '../detection/evaluate.js';
 import type { Scorer } from '../detection/detect.js';
-import { readImage } from './image.js';
+import { readImage } from '../data/image-file.js';
 import { UserError, checkWritable, formatSeconds, loadData } from './common.js';
 
 export interface DetectTrainOptions {

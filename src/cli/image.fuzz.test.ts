@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { PNG } from 'pngjs';
 import jpeg from 'jpeg-js';
-import { decodeImage } from './image.js';
+import { decodeImage } from '../data/image-file.js';
 import { crc32 } from '../io/model-file.js';
 import { fuzzReader } from '../testing/fuzz.js';
 

@@ -2,8 +2,8 @@
 import { Command, CommanderError, Option } from 'commander';
 import { basename } from 'node:path';
 import * as zg from '../node.js';
-import { readImage } from './image.js';
-import { finiteNumber, fraction, intList, nonNegativeInt, positiveInt, positiveNumber } from './options.js';
+import { readImage } from '../data/image-file.js';
+import { augmentList, finiteNumber, fraction, intList, nonNegativeInt, openFraction, positiveInt, positiveNumber } from './options.js';
 import { useBackend } from '../backends/wasm/node.js';
 import { EXPERIMENTS, findExperiment } from '../experiments/index.js';
 import { page } from '../experiments/report.js';
@@ -12,7 +12,7 @@ import { parseSize } from './serve-guard.js';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { MNIST_INPUT, UserError, checkWritable, loadData, loadImageClassifier, loadModelFile, loadTestSet, pct, warn } from './common.js';
+import { MNIST_INPUT, UserError, checkWritable, classNamesOf, loadData, loadImageClassifier, loadModelFile, loadTestSet, pct, warn } from './common.js';
 import { buildFromFlags, train, type ModelOptions, type TrainOptions } from './train.js';
 import { detectEval, detectImages, detectTrain, type DetectTrainOptions } from './detect.js';
 import { addTabularCommands } from './tabular.js';
@@ -30,22 +30,37 @@ const modelShapeOptions = (c: Command): Command => c
 
 function evalCommand(o: { model: string; dataDir?: string; json: boolean }): void {
   const saved = loadImageClassifier(o.model);
-  const e = zg.evaluate(saved.model, loadTestSet(o.dataDir), 1000, saved.classes);
+  const names = classNamesOf(saved);
+  const e = zg.evaluate(saved.model, loadTestSet(o.dataDir, saved), 1000, saved.classes);
   if (o.json) {
-    console.log(JSON.stringify({ accuracy: e.accuracy, loss: e.loss, count: e.count, perClass: e.perClass, confusion: e.confusion }));
+    console.log(JSON.stringify({ accuracy: e.accuracy, loss: e.loss, count: e.count, perClass: e.perClass, confusion: e.confusion, ...(names ? { classNames: names } : {}) }));
     return;
   }
   console.log(`${basename(o.model)}: test accuracy ${pct(e.accuracy)} on ${e.count} images, loss ${e.loss.toFixed(4)}`);
-  console.log('per class: ' + e.perClass.map((a, c) => `${c}: ${pct(a)}`).join('  '));
+  if (names) {
+    // Named classes: one line each (a name is too long for the digits' one-line form).
+    const w = Math.max(...names.map((n) => n.length));
+    console.log('per class:');
+    e.perClass.forEach((a, c) => console.log(`  ${names[c].padEnd(w)}  ${pct(a).padStart(7)} of ${e.confusion[c].reduce((x, y) => x + y, 0)}`));
+  } else {
+    console.log('per class: ' + e.perClass.map((a, c) => `${c}: ${pct(a)}`).join('  '));
+  }
+  // Columns wide enough for the names (cut to 12 characters), else for the counts.
+  const label = (c: number): string => (names ? names[c].slice(0, 12) : String(c));
+  const w = Math.max(6, ...e.confusion.map((_, c) => label(c).length + 1));
   console.log('confusion matrix (rows: actual, columns: predicted)');
-  console.log('      ' + e.confusion.map((_, c) => String(c).padStart(6)).join(''));
-  e.confusion.forEach((row, c) => console.log(String(c).padStart(6) + row.map((v) => String(v).padStart(6)).join('')));
+  console.log(' '.repeat(w) + e.confusion.map((_, c) => label(c).padStart(w)).join(''));
+  e.confusion.forEach((row, c) => console.log(label(c).padStart(w) + row.map((v) => String(v).padStart(w)).join('')));
 }
 
 function predictCommand(images: string[], o: { model: string; top: number; json: boolean }): void {
   const saved = loadImageClassifier(o.model);
   const [C, H, W] = saved.inputShape;
-  if (C !== 1) throw new UserError(`${o.model}: predict supports grayscale models (1 input channel), this one has ${C}`);
+  // A model trained on a folder of pictures prepares a photo as its training pictures were
+  // (pictureToInput, in colour or not); an MNIST model finds and frames the digit.
+  const picture = saved.meta.preprocess === 'resize';
+  const names = classNamesOf(saved);
+  if (!picture && C !== 1) throw new UserError(`${o.model}: predict supports grayscale models (1 input channel), this one has ${C}`);
   // Each file on its own: a bad one gets its own line (and an `error` field in JSON), the rest are
   // still classified, and the exit code says at the end that something was wrong.
   const results = images.map((path) => {
@@ -55,12 +70,19 @@ function predictCommand(images: string[], o: { model: string; top: number; json:
     } catch (e) {
       return { image: path, error: (e as Error).message };
     }
-    const framed = zg.frameDigit(img.gray, img.width, img.height, H);
-    // No digit (blank paper, lines, noise): say so instead of a confident guess.
-    if (framed === null) return { image: path, prediction: null, found: false, top: [] };
-    const probs = zg.predictProbabilities(saved.model, zg.tensor(framed, [1, 1, H, W])).toArray();
-    const ranked = probs.map((p, c) => ({ class: c, probability: p })).sort((a, b) => b.probability - a.probability);
-    return { image: path, prediction: ranked[0].class as number | null, found: true, top: ranked.slice(0, o.top) };
+    let x: zg.Tensor;
+    if (picture) {
+      // The same bytes and the same scaling to [0,1] as a training batch.
+      x = new zg.ImageDataset(zg.pictureToInput(img.rgba, img.width, img.height, C, H), new Uint8Array(1), 1, H, W, C).batch([0]).x;
+    } else {
+      const framed = zg.frameDigit(img.gray, img.width, img.height, H);
+      // No digit (blank paper, lines, noise): say so instead of a confident guess.
+      if (framed === null) return { image: path, prediction: null, found: false, top: [] };
+      x = zg.tensor(framed, [1, 1, H, W]);
+    }
+    const probs = zg.predictProbabilities(saved.model, x).toArray();
+    const ranked = probs.map((p, c) => ({ class: c, ...(names ? { name: names[c] } : {}), probability: p })).sort((a, b) => b.probability - a.probability);
+    return { image: path, prediction: ranked[0].class as number | null, ...(names ? { name: names[ranked[0].class] } : {}), found: true, top: ranked.slice(0, o.top) };
   });
   if (results.some((r) => 'error' in r || !r.found)) process.exitCode = 1;
   if (o.json) {
@@ -76,8 +98,9 @@ function predictCommand(images: string[], o: { model: string; top: number; json:
       console.log(`${r.image}: no digit found`);
       continue;
     }
-    console.log(`${r.image}: ${r.prediction}`);
-    for (const t of r.top) console.log(`  ${t.class}  ${(100 * t.probability).toFixed(1).padStart(5)}%`);
+    const label = (c: number): string => (names ? names[c].padEnd(Math.max(...names.map((n) => n.length))) : String(c));
+    console.log(`${r.image}: ${names ? names[r.prediction!] : r.prediction}`);
+    for (const t of r.top) console.log(`  ${label(t.class)}  ${(100 * t.probability).toFixed(1).padStart(5)}%`);
   }
 }
 
@@ -195,7 +218,13 @@ export function makeProgram(): Command {
     .addOption(new Option('--schedule <kind>', 'learning-rate schedule over the epochs').choices(['none', 'step', 'cosine']).default(D.schedule))
     .option('--seed <n>', 'random seed (weights, shuffling, dropout)', nonNegativeInt('--seed'), 1)
     .option('--limit <n>', 'train on the first N training images', positiveInt('--limit'))
-    .option('--data-dir <dir>', 'folder with the four MNIST-format IDX files (default: the MNIST that ships with zerograd)')
+    .option('--data-dir <dir>', 'the four MNIST-format IDX files, or a folder of pictures: DIR/train/CLASS/*.png|jpg with DIR/test/CLASS/*, ' +
+      'or DIR/CLASS/* (default: the MNIST that ships with zerograd)')
+    .option('--image-size <n>', 'picture folders: resize the pictures to N×N (default 28, the built-in models\' input)', positiveInt('--image-size'))
+    .option('--val-split <f>', 'hold out this fraction of the training images (seeded, per class) and report accuracy on it, not on the test set; ' +
+      `a single picture folder's test split (default ${zg.DEFAULT_VAL_SPLIT})`, openFraction('--val-split'))
+    .option('--augment <list>', 'move each training example as it is drawn: crop[=PAD] (pad, crop back), shift[=PIXELS], flip (left-right: ' +
+      'not for digits), comma-separated, e.g. crop,flip', augmentList('--augment'))
     .option('--out <file>', 'where to save the model (default: <arch>.zg)')
     .option('--checkpoint <file>', 'save a checkpoint to resume from (model, optimizer, random state, position) at each epoch\'s end')
     .option('--checkpoint-every <n>', 'save the checkpoint every N optimizer steps instead', positiveInt('--checkpoint-every'))
@@ -208,13 +237,13 @@ export function makeProgram(): Command {
   backendOptions(program.command('eval'))
     .description('test accuracy, per-class accuracy and confusion matrix of a saved model')
     .requiredOption('--model <file>', 'model file')
-    .option('--data-dir <dir>', 'folder with MNIST-format IDX files')
+    .option('--data-dir <dir>', 'folder with MNIST-format IDX files, or the picture folder the model was trained on')
     .option('--json', 'print JSON', false)
     .hook('preAction', (_, cmd) => selectBackend(cmd.opts()))
     .action((o) => evalCommand(o));
 
   backendOptions(program.command('predict'))
-    .description('classify PNG or JPEG images of digits')
+    .description('classify PNG or JPEG images (digits, or the classes of a model trained on a picture folder)')
     .argument('<images...>', 'image files')
     .requiredOption('--model <file>', 'model file')
     .option('--top <k>', 'how many classes to show', positiveInt('--top'), 3)

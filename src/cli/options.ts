@@ -1,5 +1,6 @@
 // Parsing and checking command-line values, with messages that say what was expected.
 import { InvalidArgumentError } from 'commander';
+import { parseAugment } from '../data/augment.js';
 
 export function positiveInt(name: string) {
   return (value: string): number => {
@@ -49,6 +50,29 @@ export function fraction(name: string) {
       throw new InvalidArgumentError(`${name} expects a number in [0, 1), got '${value}'`);
     }
     return n;
+  };
+}
+
+/** A fraction strictly between 0 and 1 (a share to hold out: neither nothing nor everything). */
+export function openFraction(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || n >= 1) {
+      throw new InvalidArgumentError(`${name} expects a number in (0, 1), got '${value}'`);
+    }
+    return n;
+  };
+}
+
+/** An augmentation list (parseAugment's words), checked here and kept as written. */
+export function augmentList(name: string) {
+  return (value: string): string => {
+    try {
+      parseAugment(value);
+    } catch (e) {
+      throw new InvalidArgumentError(`${name} ${(e as Error).message}`);
+    }
+    return value;
   };
 }
 

@@ -11,7 +11,7 @@ import jpeg from 'jpeg-js';
 import { saveModel } from '../io/node.js';
 import { mlp } from '../models/index.js';
 import { manualSeed } from '../tensor/random.js';
-import { MAX_PIXELS, decodeImage, imageSize } from './image.js';
+import { MAX_PIXELS, decodeImage, imageSize } from '../data/image-file.js';
 import { tempDir } from '../testing/helpers.js';
 import { runCli as run } from '../testing/cli.js';
 

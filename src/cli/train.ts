@@ -3,7 +3,7 @@
 import { resolve as resolvePath } from 'node:path';
 import cliProgress from 'cli-progress';
 import * as zg from '../node.js';
-import { MNIST_INPUT, UserError, checkWritable, formatSeconds, loadData, out, pct, warn } from './common.js';
+import { UserError, checkWritable, formatSeconds, loadTrainingData, out, pct, warn } from './common.js';
 import { Checkpointer, checkResumeData, dataIdentity, readResume, runFlags, type RunRecord } from './checkpoint.js';
 
 /** The flags that describe a network (train and summary). */
@@ -23,13 +23,16 @@ const FLAG: Record<keyof zg.TrainingConfig, string> = {
   dropout: '--dropout', optimizer: '--optimizer', lr: '--lr', schedule: '--schedule', epochs: '--epochs',
 };
 
-/** The model (and, for train, optimizer and schedule) that the flags describe; a bad combination is a user error. */
-export function buildFromFlags(o: ModelOptions & Partial<Pick<TrainOptions, 'optimizer' | 'lr' | 'schedule' | 'epochs'>>): zg.Training {
+/**
+ * The model (and, for train, optimizer and schedule) that the flags describe, for inputs of the
+ * data's shape (default: 28×28 grayscale digits, 10 classes); a bad combination is a user error.
+ */
+export function buildFromFlags(o: ModelOptions & Partial<Pick<TrainOptions, 'optimizer' | 'lr' | 'schedule' | 'epochs'>>, input: zg.InputInfo = {}): zg.Training {
   try {
     return zg.buildTraining({
       arch: o.model, hidden: o.hidden, kernels: o.kernels, kernelSize: o.kernelSize, pool: o.pool, activation: o.activation,
       dropout: o.dropout, optimizer: o.optimizer, lr: o.lr, schedule: o.schedule, epochs: o.epochs,
-    });
+    }, input);
   } catch (e) {
     if (e instanceof zg.ConfigError) throw new UserError(`${FLAG[e.field]}: ${e.detail}`);
     throw e;
@@ -45,6 +48,12 @@ export interface TrainOptions extends ModelOptions {
   seed: number;
   limit?: number;
   dataDir?: string;
+  /** Pictures of an image folder are resized to S×S (default 28, the built-in models' input). */
+  imageSize?: number;
+  /** Hold out this fraction of the training images (seeded, per class) and report on it; a single picture folder's test split. */
+  valSplit?: number;
+  /** Augmentation of the training examples, as parseAugment reads it ('crop,flip'). */
+  augment?: string;
   out?: string;
   json: boolean;
   progress: boolean;
@@ -99,8 +108,11 @@ function interruptHandler() {
   return state;
 }
 
-/** Test accuracy below twice chance (1/classes) after a whole epoch: the network is not learning. */
-const NEAR_CHANCE = 2;
+/**
+ * Accuracy after a whole epoch below chance + (1 − chance)/9, a ninth of the way from guessing to
+ * perfect, means the network is not learning: 20% for MNIST's 10 classes, 56% for 2.
+ */
+const nearChance = (classes: number): number => 1 / classes + (1 - 1 / classes) / 9;
 
 /**
  * Train as the flags say. `given(key)`: whether an option was given on the command line (not its
@@ -119,8 +131,11 @@ export async function train(flags: TrainOptions, given: (key: string) => boolean
   if (o.checkpoint) checkWritable('--checkpoint', o.checkpoint);
   zg.manualSeed(o.seed);
   const dataRng = new zg.Random(o.seed + 1);
-  const { model, optimizer, schedule, config } = buildFromFlags(o);
-  const data = loadData(o.dataDir);
+  const augment = augmenter(o);
+  const data = loadTrainingData(o.dataDir, { imageSize: o.imageSize, valSplit: o.valSplit, seed: o.seed });
+  const [C, H, W] = data.inputShape;
+  const { model, optimizer, schedule, config } = buildFromFlags(o, { channels: C, height: H, width: W, classes: data.classes });
+  const on = data.evaluatedOn; // 'test', or 'validation' with --val-split
   if (o.limit !== undefined && o.limit > data.train.count) {
     warn(`--limit ${o.limit} is more than the ${data.train.count} training images in ${data.dir}; training on all ${data.train.count}`);
   }
@@ -141,15 +156,22 @@ export async function train(flags: TrainOptions, given: (key: string) => boolean
     counters = { step: r.step, trainSeconds: r.trainSeconds, firstLoss: r.firstLoss, peakLoss: r.peakLoss, lastTrainLoss: r.lastTrainLoss };
   }
   const identity = o.checkpoint ? dataIdentity(trainSet) : { count: trainSet.count, crc: 0 };
+  // What a model file needs to prepare pictures as in training and to name its classes.
+  const dataMeta = data.classNames ? {
+    classNames: data.classNames, preprocess: 'resize', augment: augment ? zg.formatAugment(augment.spec) : 'none',
+    data: { layout: data.layout, valSplit: data.layout === 'single' ? o.valSplit ?? zg.DEFAULT_VAL_SPLIT : o.valSplit, seed: o.seed },
+  } : {};
   const checkpoints = new Checkpointer(o.checkpoint, o.checkpointEvery, run, () => ({
     flags: runFlags(o, config), data: identity, dataDir: o.dataDir === undefined ? undefined : resolvePath(o.dataDir), out: resolvePath(outPath), checkpointEvery: o.checkpointEvery ?? null,
     backend: { name: zg.backend().name, threads: zg.backend().threads },
     step, trainSeconds, firstLoss: Number.isNaN(firstLoss) ? null : firstLoss, peakLoss, lastTrainLoss: last?.trainLoss ?? counters.lastTrainLoss,
-  }), () => ({ arch: o.model, seed: o.seed, epochs: Number((run.position.epoch + run.position.batch / Math.max(1, Math.ceil(trainSet.count / o.batchSize))).toFixed(3)), checkpoint: true }));
+  }), () => ({ ...dataMeta, arch: o.model, seed: o.seed, epochs: Number((run.position.epoch + run.position.batch / Math.max(1, Math.ceil(trainSet.count / o.batchSize))).toFixed(3)), checkpoint: true }),
+  { inputShape: data.inputShape, classes: data.classes });
   const parameters = model.parameterCount();
-  out(o.json, `zerograd train: ${o.model}, ${parameters.toLocaleString('en-US')} parameters, ${trainSet.count} training images, ` +
+  const shape = data.classNames ? `${C === 3 ? 'colour' : 'grayscale'} ${H}×${W} pictures of ${data.classes} classes (${data.classNames.join(', ')}), ` : '';
+  out(o.json, `zerograd train: ${o.model}, ${parameters.toLocaleString('en-US')} parameters, ${shape}${trainSet.count} training images, ` +
     `${o.epochs} epoch(s), batch ${o.batchSize}, ${o.optimizer} lr ${config.lr}${schedule ? ` (${o.schedule} schedule)` : ''}, ` +
-    `seed ${o.seed}, backend ${zg.backend().name} (${zg.backend().threads} thread${zg.backend().threads > 1 ? 's' : ''})`);
+    `seed ${o.seed}${augment ? `, augment ${zg.formatAugment(augment.spec)}` : ''}, backend ${zg.backend().name} (${zg.backend().threads} thread${zg.backend().threads > 1 ? 's' : ''})`);
 
   if (resume) {
     const p = run.position;
@@ -168,7 +190,7 @@ export async function train(flags: TrainOptions, given: (key: string) => boolean
   // (whose handler runs only then) is heard within a batch or so.
   let turned = performance.now();
   try {
-    for (const e of zg.trainEpochs(model, trainSet, optimizer, { epochs: o.epochs, batchSize: o.batchSize, rng: dataRng, schedule, position: run.position })) {
+    for (const e of zg.trainEpochs(model, trainSet, optimizer, { epochs: o.epochs, batchSize: o.batchSize, rng: dataRng, schedule, position: run.position, augment })) {
       if (e.type === 'batch') {
         if (Number.isNaN(firstLoss)) firstLoss = e.loss;
         peakLoss = Math.max(peakLoss, e.loss);
@@ -185,10 +207,10 @@ export async function train(flags: TrainOptions, given: (key: string) => boolean
       }
       progress.stop();
       trainSeconds += e.seconds;
-      last = { trainLoss: e.trainLoss, test: zg.evaluate(model, data.test) };
+      last = { trainLoss: e.trainLoss, test: zg.evaluate(model, data.test, 1000, data.classes) };
       out(o.json, `epoch ${e.epoch + 1}/${o.epochs}: train loss ${e.trainLoss.toFixed(4)}, train accuracy ${pct(e.trainAccuracy)}, ` +
-        `test accuracy ${pct(last.test.accuracy)}, ${Math.round(e.samples / e.seconds)} img/s, ${formatSeconds(e.seconds)}`);
-      if (last.test.accuracy < NEAR_CHANCE / 10) warnNearChance(config, e.epoch, last.test.accuracy, firstLoss, peakLoss, e.trainLoss);
+        `${on} accuracy ${pct(last.test.accuracy)}, ${Math.round(e.samples / e.seconds)} img/s, ${formatSeconds(e.seconds)}`);
+      if (last.test.accuracy < nearChance(data.classes)) warnNearChance(config, e.epoch, last.test.accuracy, firstLoss, peakLoss, e.trainLoss, data.classes, on);
       checkpoints.afterEpoch();
     }
   } catch (e) {
@@ -199,13 +221,13 @@ export async function train(flags: TrainOptions, given: (key: string) => boolean
     interrupt.dispose();
   }
   progress.stop();
-  const meta = { arch: o.model, epochs: o.epochs, seed: o.seed, testAccuracy: last?.test.accuracy, optimizer: o.optimizer, lr: config.lr, batchSize: o.batchSize, config };
+  const meta = { arch: o.model, epochs: o.epochs, seed: o.seed, [`${on}Accuracy`]: last?.test.accuracy, optimizer: o.optimizer, lr: config.lr, batchSize: o.batchSize, config, ...dataMeta };
   if (interrupt.requested) {
     // The flag is read between steps, so the weights are those of a whole step: save them as they
     // are, and the checkpoint too, to continue from here with --resume.
     checkpoints.save();
     const done = at.epoch + at.batch / at.batches;
-    zg.saveModel(outPath, model, MNIST_INPUT, 10, { ...meta, epochs: Number(done.toFixed(3)), interrupted: true });
+    zg.saveModel(outPath, model, data.inputShape, data.classes, { ...meta, epochs: Number(done.toFixed(3)), interrupted: true });
     const line = `interrupted at epoch ${at.epoch + 1}, batch ${at.batch}/${at.batches}: saved the model trained so far to ${outPath}`;
     if (o.json) console.log(JSON.stringify({ interrupted: true, epoch: at.epoch + 1, batch: at.batch, epochs: done, out: outPath }));
     else console.log(line);
@@ -213,15 +235,15 @@ export async function train(flags: TrainOptions, given: (key: string) => boolean
     return;
   }
   // A run resumed from a checkpoint taken after its last epoch has no epoch left: evaluate here.
-  last ??= { trainLoss: counters.lastTrainLoss ?? NaN, test: zg.evaluate(model, data.test) };
+  last ??= { trainLoss: counters.lastTrainLoss ?? NaN, test: zg.evaluate(model, data.test, 1000, data.classes) };
   const test = last.test;
-  zg.saveModel(outPath, model, MNIST_INPUT, 10, meta);
+  zg.saveModel(outPath, model, data.inputShape, data.classes, meta);
   const samplesPerSecond = (trainSet.count * o.epochs) / trainSeconds;
-  out(o.json, `test accuracy ${pct(test.accuracy)} after ${o.epochs} epoch(s); trained in ${formatSeconds(trainSeconds)} ` +
+  out(o.json, `${on} accuracy ${pct(test.accuracy)} after ${o.epochs} epoch(s); trained in ${formatSeconds(trainSeconds)} ` +
     `(${Math.round(samplesPerSecond)} img/s); saved ${outPath}`);
   if (o.json) {
     console.log(JSON.stringify({
-      model: o.model, testAccuracy: test.accuracy, trainLoss: last.trainLoss, epochs: o.epochs, seconds: trainSeconds,
+      model: o.model, [`${on}Accuracy`]: test.accuracy, trainLoss: last.trainLoss, epochs: o.epochs, seconds: trainSeconds,
       samplesPerSecond, parameters, backend: zg.backend().name, threads: zg.backend().threads, out: outPath,
     }));
   }
@@ -240,11 +262,25 @@ function divergedError(e: zg.DivergedError, o: TrainOptions, config: zg.Resolved
  * A rate too high throws the loss far above its start at some point (then it may sit near chance,
  * the weights bouncing around); a rate too low, or too few steps, leaves it near where it started.
  */
-function warnNearChance(config: zg.ResolvedConfig, epoch: number, accuracy: number, firstLoss: number, peakLoss: number, trainLoss: number): void {
-  const head = `test accuracy ${pct(accuracy)} after epoch ${epoch + 1} is near chance (10.00% for 10 classes)`;
+function warnNearChance(config: zg.ResolvedConfig, epoch: number, accuracy: number, firstLoss: number, peakLoss: number, trainLoss: number,
+  classes: number, on: string): void {
+  const head = `${on} accuracy ${pct(accuracy)} after epoch ${epoch + 1} is near chance (${pct(1 / classes)} for ${classes} classes)`;
   if (peakLoss > 2 * firstLoss) {
     warn(`${head}: the loss jumped from ${firstLoss.toFixed(2)} to ${peakLoss.toPrecision(3)}, so the learning rate is too high; try --lr ${zg.lowerLearningRate(config.lr, config.optimizer)}`);
   } else {
     warn(`${head}: the loss went only from ${firstLoss.toFixed(2)} to ${trainLoss.toFixed(2)}; train on more images (--limit), for more epochs, or with a higher --lr`);
   }
+}
+
+/** --augment as an Augmenter seeded from --seed (none for 'none'); a bad list is a user error. */
+function augmenter(o: TrainOptions): zg.Augmenter | undefined {
+  if (o.augment === undefined) return undefined;
+  let spec: zg.AugmentSpec;
+  try {
+    spec = zg.parseAugment(o.augment);
+  } catch (e) {
+    throw new UserError(`--augment ${(e as Error).message}`);
+  }
+  // Its own seed, apart from the weights' (seed) and the shuffles' (seed + 1).
+  return zg.formatAugment(spec) === 'none' ? undefined : new zg.Augmenter(spec, o.seed + 2);
 }

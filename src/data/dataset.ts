@@ -3,10 +3,14 @@ import { Tensor } from '../tensor/tensor.js';
 import { backend } from '../backends/index.js';
 import '../ops/methods.js'; // the batches it hands out have the op methods: x.reshape(...)
 import type { Lifetime } from '../backends/backend.js';
-import { defaultRandom, type Random } from '../tensor/random.js';
+import { Random, defaultRandom } from '../tensor/random.js';
 import { parseIdx } from './idx.js';
 
-/** Images (count × height × width bytes, 0–255) with one label each. */
+/**
+ * Images (count × channels × height × width bytes, 0–255; channels 1 for grayscale, 3 for RGB
+ * planes) with one label each. Bytes, not floats: a quarter of the memory, so a few thousand
+ * colour pictures fit; each batch is converted to floats when it is taken.
+ */
 export class ImageDataset {
   constructor(
     readonly images: Uint8Array,
@@ -14,9 +18,12 @@ export class ImageDataset {
     readonly count: number,
     readonly height: number,
     readonly width: number,
+    readonly channels = 1,
   ) {
-    if (images.length !== count * height * width) {
-      throw new Error(`ImageDataset: ${images.length} pixel bytes do not make ${count} images of ${height}×${width}`);
+    if (!Number.isInteger(channels) || channels < 1) throw new Error(`ImageDataset: channels must be a positive integer, got ${channels}`);
+    if (images.length !== count * channels * height * width) {
+      const shape = channels === 1 ? `${height}×${width}` : `${channels}×${height}×${width}`;
+      throw new Error(`ImageDataset: ${images.length} pixel bytes do not make ${count} images of ${shape}`);
     }
     if (labels.length !== count) {
       throw new Error(`ImageDataset: ${labels.length} labels for ${count} images; expected one label per image`);
@@ -38,13 +45,13 @@ export class ImageDataset {
   /** The first n examples (shares memory). */
   take(n: number): ImageDataset {
     const k = Math.min(n, this.count);
-    const px = this.height * this.width;
-    return new ImageDataset(this.images.subarray(0, k * px), this.labels.subarray(0, k), k, this.height, this.width);
+    const px = this.pixels;
+    return new ImageDataset(this.images.subarray(0, k * px), this.labels.subarray(0, k), k, this.height, this.width, this.channels);
   }
 
   /** The examples at `indices`, in that order (a copy). */
   subset(indices: ArrayLike<number>): ImageDataset {
-    const px = this.height * this.width;
+    const px = this.pixels;
     const images = new Uint8Array(indices.length * px);
     const labels = new Uint8Array(indices.length);
     for (let i = 0; i < indices.length; i++) {
@@ -53,7 +60,12 @@ export class ImageDataset {
       images.set(this.images.subarray(j * px, (j + 1) * px), i * px);
       labels[i] = this.labels[j];
     }
-    return new ImageDataset(images, labels, indices.length, this.height, this.width);
+    return new ImageDataset(images, labels, indices.length, this.height, this.width, this.channels);
+  }
+
+  /** Bytes of one example: channels × height × width. */
+  get pixels(): number {
+    return this.channels * this.height * this.width;
   }
 
   /** Number of classes: the largest label + 1. */
@@ -64,12 +76,12 @@ export class ImageDataset {
   }
 
   /**
-   * Examples `indices` as a float tensor (B,1,H,W) with pixels scaled to [0,1], and their labels.
+   * Examples `indices` as a float tensor (B,C,H,W) with pixels scaled to [0,1], and their labels.
    * The tensor is yours to keep (lifetime 'user'); a DataLoader's batches instead follow the step rule.
    */
   batch(indices: ArrayLike<number>, lifetime: Lifetime = 'user'): { x: Tensor; y: Int32Array } {
     const B = indices.length;
-    const px = this.height * this.width;
+    const px = this.pixels;
     const x = backend().empty(B * px, 'float32', lifetime); // every pixel is written below
     const y = new Int32Array(B);
     for (let b = 0; b < B; b++) {
@@ -77,8 +89,38 @@ export class ImageDataset {
       for (let i = 0; i < px; i++) x[b * px + i] = this.images[src + i] / 255;
       y[b] = this.labels[indices[b]];
     }
-    return { x: new Tensor(x, [B, 1, this.height, this.width]), y };
+    return { x: new Tensor(x, [B, this.channels, this.height, this.width]), y };
   }
+}
+
+/**
+ * Split off a seeded, stratified fraction of `data`: each class gives round(n·fraction) of its n
+ * examples to `held` (keeping at least one for `kept`), chosen by a generator seeded with `seed`.
+ * Both parts keep the examples' original order. A validation set carved out this way lets
+ * hyperparameters be chosen without ever looking at the test set.
+ * @example const { kept, held } = holdOut(train, 0.1, 1);   // 90% to train on, 10% to validate
+ */
+export function holdOut(data: ImageDataset, fraction: number, seed: number): { kept: ImageDataset; held: ImageDataset } {
+  if (!(fraction > 0 && fraction < 1)) throw new Error(`holdOut: fraction must be in (0, 1), got ${fraction}`);
+  const byClass = new Map<number, number[]>();
+  for (let i = 0; i < data.count; i++) {
+    const l = data.labels[i];
+    if (!byClass.has(l)) byClass.set(l, []);
+    byClass.get(l)!.push(i);
+  }
+  const rng = new Random(seed);
+  const held: number[] = [];
+  for (const label of [...byClass.keys()].sort((a, b) => a - b)) {
+    const members = byClass.get(label)!;
+    const order = rng.shuffle(members.slice());
+    held.push(...order.slice(0, Math.min(members.length - 1, Math.round(members.length * fraction))));
+  }
+  const isHeld = new Uint8Array(data.count);
+  for (const i of held) isHeld[i] = 1;
+  const kept: number[] = [];
+  for (let i = 0; i < data.count; i++) if (!isHeld[i]) kept.push(i);
+  held.sort((a, b) => a - b);
+  return { kept: data.subset(kept), held: data.subset(held) };
 }
 
 export interface DataLoaderOptions {
@@ -91,7 +133,7 @@ export interface DataLoaderOptions {
 /**
  * Mini-batches over a dataset, reshuffled at the start of every pass (unlike PyTorch, shuffling is
  * on by default: `{ shuffle: false }` for a test set in a fixed order). Iterating gives `{ x, y }`:
- * images (B,1,H,W) and their integer labels.
+ * images (B,C,H,W) and their integer labels.
  * @example for (const { x, y } of new DataLoader(train, 64)) { … }       // PyTorch's DataLoader(data, batch_size=64)
  * @example new DataLoader(test, { batchSize: 1000, shuffle: false })
  */

@@ -14,7 +14,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PNG } from 'pngjs';
-import { decodeImage } from '../cli/image.js';
+import { decodeImage } from './image-file.js';
 import { loadModel } from '../io/node.js';
 import { tensor } from '../tensor/tensor.js';
 import { predictProbabilities } from '../train/index.js';

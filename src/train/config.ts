@@ -1,7 +1,7 @@
 // From a training configuration — the command line's flags, the explainer's form, an experiment —
 // to a model, its optimizer and its learning-rate schedule. Written once so that every tool means
 // the same thing by "a cnn with Adam", with the same defaults and the same errors.
-import { cnn, dnn, mlp, type Activation, type Arch } from '../models/index.js';
+import { cnn, dnn, mlp, type Activation, type Arch, type InputInfo } from '../models/index.js';
 import type { Sequential } from '../nn/layers.js';
 import { Adam, CosineLR, SGD, StepLR, type Optimizer, type Schedule } from '../optim/index.js';
 
@@ -127,12 +127,14 @@ export function resolveConfig(c: TrainingConfig): ResolvedConfig {
 
 /**
  * The network a configuration describes, its weights drawn from the default generator (seed it
- * with manualSeed first for repeatable weights).
+ * with manualSeed first for repeatable weights). `input`: the data's shape and class count
+ * (default: 28×28 grayscale digits, 10 classes).
  * @example const net = buildModel({ arch: 'cnn', kernels: 30, hidden: [100] });
+ * @example const net = buildModel({ arch: 'cnn' }, { channels: 3, height: 32, width: 32, classes: 3 });
  */
-export function buildModel(config: ModelConfig): Sequential {
+export function buildModel(config: ModelConfig, input: InputInfo = {}): Sequential {
   const c = resolveConfig(config);
-  const shape = { activation: c.activation, dropout: c.dropout };
+  const shape = { activation: c.activation, dropout: c.dropout, ...input };
   switch (c.arch) {
     case 'mlp': return mlp({ ...shape, hidden: c.hidden });
     case 'dnn': return dnn({ ...shape, hidden: c.hidden });
@@ -159,14 +161,14 @@ export interface Training {
 }
 
 /**
- * A model, its optimizer over the model's parameters, and the learning-rate schedule.
+ * A model, its optimizer over the model's parameters, and the learning-rate schedule. `input` as buildModel's.
  * @example
  * const { model, optimizer, schedule } = buildTraining({ arch: 'mlp', optimizer: 'sgd', epochs: 3 });
  * fit(model, train, optimizer, { epochs: 3, batchSize: 100, schedule });
  */
-export function buildTraining(config: TrainingConfig): Training {
+export function buildTraining(config: TrainingConfig, input: InputInfo = {}): Training {
   const c = resolveConfig(config);
-  const model = buildModel(c);
+  const model = buildModel(c, input);
   const params = model.parameters();
   const optimizer = c.optimizer === 'adam' ? new Adam(params, { lr: c.lr })
     : new SGD(params, { lr: c.lr, momentum: c.optimizer === 'momentum' ? 0.9 : 0 });

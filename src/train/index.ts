@@ -8,6 +8,7 @@ import type { Optimizer, Schedule } from '../optim/index.js';
 import { crossEntropy } from '../losses/index.js';
 import { noGrad } from '../autograd/engine.js';
 import { DataLoader, type ImageDataset } from '../data/dataset.js';
+import type { Augmenter } from '../data/augment.js';
 import { Random, defaultRandom, type RandomState } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { backend } from '../backends/index.js';
@@ -157,6 +158,8 @@ export interface BatchesOptions {
    * infinite loss stops the run (an experiment that shows divergence on purpose).
    */
   divergence?: DivergenceRule | false;
+  /** Moves (and mirrors) each training example as it is drawn, seeded per example and epoch (see Augmenter). */
+  augment?: Augmenter;
 }
 
 /**
@@ -205,7 +208,7 @@ function* epochSteps(model: Module, data: ImageDataset, opt: Optimizer, o: Batch
     }
     // One scope per step: the batch, activations and gradients of intermediates are released at its end.
     const r = backend().scope(() => {
-      const { x, y } = data.batch(indices);
+      const { x, y } = o.augment ? o.augment.batch(data, indices, epoch) : data.batch(indices);
       return trainStep(model, opt, x, y);
     });
     const diverged = watch.check(r.loss);
@@ -324,6 +327,8 @@ export interface FitOptions {
   rng?: Random;
   /** See BatchesOptions.divergence. */
   divergence?: DivergenceRule | false;
+  /** See BatchesOptions.augment. */
+  augment?: Augmenter;
   test?: ImageDataset;
   onBatch?: (info: BatchInfo) => void;
   onEpoch?: (info: EpochInfo & { test?: Evaluation }) => void;

@@ -1,14 +1,19 @@
-// Node-only: read a PNG or JPEG file as grayscale.
+// Node-only: read a PNG or JPEG file, as grayscale (digits) and as RGBA (colour pictures).
 import { readFileSync, existsSync, statSync } from 'node:fs';
 import { PNG } from 'pngjs';
 import jpeg from 'jpeg-js';
-import { rgbaToGray } from '../data/preprocess.js';
+import { rgbaToGray } from './preprocess.js';
 
 export interface GrayImage {
   width: number;
   height: number;
   /** Luminance 0–255, row-major; transparent pixels count as white paper. */
   gray: Uint8Array;
+}
+
+/** A decoded image: its grayscale view and the RGBA pixels it came from (4 bytes a pixel, row-major). */
+export interface DecodedImage extends GrayImage {
+  rgba: Uint8Array;
 }
 
 /**
@@ -63,7 +68,7 @@ function leastBytes(bytes: Uint8Array, isPng: boolean, width: number, height: nu
 }
 
 /** Decode PNG or JPEG bytes (recognized by their signature), refusing images above MAX_PIXELS. */
-export function decodeImage(bytes: Uint8Array, name = 'image'): GrayImage {
+export function decodeImage(bytes: Uint8Array, name = 'image'): DecodedImage {
   const isPng = bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47;
   const isJpeg = bytes[0] === 0xff && bytes[1] === 0xd8;
   if (!isPng && !isJpeg) throw new Error(`${name}: not a PNG or JPEG image (unrecognized file signature)`);
@@ -94,10 +99,10 @@ export function decodeImage(bytes: Uint8Array, name = 'image'): GrayImage {
     const detail = /read requests|finished stream|end of/i.test(msg) ? '' : ` (${msg})`;
     throw new Error(`${name}: truncated or corrupt ${isPng ? 'PNG' : 'JPEG'}${detail}`);
   }
-  return { width, height, gray: rgbaToGray(rgba, width, height) };
+  return { width, height, gray: rgbaToGray(rgba, width, height), rgba };
 }
 
-export function readImage(path: string): GrayImage {
+export function readImage(path: string): DecodedImage {
   if (!existsSync(path)) throw new Error(`${path}: file not found, expected a PNG or JPEG file`);
   if (statSync(path).isDirectory()) throw new Error(`${path}: is a directory, expected a PNG or JPEG file`);
   return decodeImage(readFileSync(path), path);
