@@ -115,6 +115,9 @@ export function loadTestSet(dataDir: string | undefined, saved?: zg.SavedModel):
   try {
     const names = saved && classNamesOf(saved);
     if (dataDir !== undefined && existsSync(dataDir) && statSync(dataDir).isDirectory() && zg.dataLayout(dataDir) !== 'mnist') {
+      if (saved && !names) {
+        throw new UserError(`--data-dir ${dataDir}: a folder of pictures, but the model names no classes (it was trained on MNIST-format data); expected MNIST-format IDX files`);
+      }
       const [channels, size] = saved?.inputShape ?? MNIST_INPUT;
       const split = (saved?.meta.data ?? {}) as { valSplit?: number; seed?: number };
       return zg.loadImageFolder(dataDir, { size, channels, classNames: names, valSplit: split.valSplit, seed: split.seed, only: 'test' }).test;

@@ -8,7 +8,8 @@ import { tempDir } from '../testing/helpers.js';
 import { lastJson, runCli as run } from '../testing/cli.js';
 import { drawShape, savePicture, SHAPE_CLASSES, writeShapeFolder } from '../testing/shapes.js';
 import { Random } from '../tensor/random.js';
-import { loadModel } from '../io/node.js';
+import { loadModel, saveModel } from '../io/node.js';
+import { mlp } from '../models/index.js';
 
 const dir = tempDir('pictures');
 const shapes = join(dir, 'shapes');
@@ -79,6 +80,20 @@ test('bad folders and flags: one line naming the path or flag and what was expec
     [['--data-dir', shapes, '--val-split', '1'], /--val-split expects a number in \(0, 1\), got '1'/],
     [['--image-size', '32'], /--image-size 32: the MNIST-format images in .* are 28×28 as stored; expected no --image-size/],
   ];
+  // A model of the pictures evaluated on MNIST, and an MNIST model on the pictures.
+  const mnistModel = join(dir, 'mnist.zg');
+  saveModel(mnistModel, mlp({ hidden: [4], rng: new Random(1) }), [1, 28, 28], 10, { arch: 'mlp' });
+  const pictureModel = join(dir, 'pictures.zg');
+  saveModel(pictureModel, mlp({ channels: 3, height: 16, width: 16, classes: 3, hidden: [4], rng: new Random(1) }), [3, 16, 16], 3,
+    { arch: 'mlp', classNames: ['circle', 'square', 'triangle'], preprocess: 'resize' });
+  for (const [args, message] of [
+    [['--model', pictureModel], /--data-dir \(the MNIST that ships with zerograd\): MNIST-format files, but the model was trained on pictures of circle, square, triangle/],
+    [['--model', mnistModel, '--data-dir', shapes], /a folder of pictures, but the model names no classes \(it was trained on MNIST-format data\); expected MNIST-format IDX files/],
+  ] as Array<[string[], RegExp]>) {
+    const r = await run(['eval', ...args]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, message);
+  }
   for (const [args, message] of cases) {
     const r = await run(['train', ...args, '--epochs', '1', '--out', join(dir, 'bad.zg')]);
     assert.equal(r.code, 1, `${args.join(' ')}: ${r.stderr}`);

@@ -156,11 +156,12 @@ export async function train(flags: TrainOptions, given: (key: string) => boolean
     counters = { step: r.step, trainSeconds: r.trainSeconds, firstLoss: r.firstLoss, peakLoss: r.peakLoss, lastTrainLoss: r.lastTrainLoss };
   }
   const identity = o.checkpoint ? dataIdentity(trainSet) : { count: trainSet.count, crc: 0 };
-  // What a model file needs to prepare pictures as in training and to name its classes.
-  const dataMeta = data.classNames ? {
-    classNames: data.classNames, preprocess: 'resize', augment: augment ? zg.formatAugment(augment.spec) : 'none',
+  // What a model file needs to prepare pictures as in training and to name its classes; how it was augmented.
+  const dataMeta: Record<string, unknown> = data.classNames ? {
+    classNames: data.classNames, preprocess: 'resize',
     data: { layout: data.layout, valSplit: data.layout === 'single' ? o.valSplit ?? zg.DEFAULT_VAL_SPLIT : o.valSplit, seed: o.seed },
   } : {};
+  if (augment) Object.assign(dataMeta, { augment: zg.formatAugment(augment.spec) });
   const checkpoints = new Checkpointer(o.checkpoint, o.checkpointEvery, run, () => ({
     flags: runFlags(o, config), data: identity, dataDir: o.dataDir === undefined ? undefined : resolvePath(o.dataDir), out: resolvePath(outPath), checkpointEvery: o.checkpointEvery ?? null,
     backend: { name: zg.backend().name, threads: zg.backend().threads },
