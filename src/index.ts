@@ -11,11 +11,12 @@ export { gradcheck, type GradcheckOptions, type GradcheckResult } from './autogr
 export * as ops from './ops/index.js';
 export { backend, setBackend, registerBackend, listBackends, scope } from './backends/index.js';
 export type { Backend, Data, Conv2dGeometry, Pool2dGeometry } from './backends/backend.js';
-export { Module, type LayerSpec } from './nn/module.js';
+export { Module, isInt64Buffer, type LayerSpec } from './nn/module.js';
 export {
   Linear, Conv2d, MaxPool2d, AvgPool2d, Flatten, ReLU, Sigmoid, Tanh, Softmax, Dropout, Sequential, moduleFromSpec,
   type LinearOptions, type LinearConfig, type Conv2dLayerOptions, type Conv2dConfig, type PoolOptions, type PoolConfig,
 } from './nn/layers.js';
+export { BatchNorm1d, BatchNorm2d, AdaptiveAvgPool2d, Residual, type BatchNormOptions } from './nn/blocks.js';
 export type { Size2 } from './nn/args.js';
 export type { Nested } from './tensor/tensor.js';
 export { countCorrect } from './nn/metrics.js';
