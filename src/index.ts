@@ -25,7 +25,10 @@ export { crossEntropy, mseLoss, CrossEntropyLoss, MSELoss } from './losses/index
 export { Optimizer, SGD, Adam, StepLR, CosineLR, type Schedule, type OptimizerState } from './optim/index.js';
 export { parseIdx, encodeIdx } from './data/idx.js';
 export { ImageDataset, DataLoader, type DataLoaderOptions } from './data/dataset.js';
-export { mlp, dnn, cnn, type Arch, type Activation, type MlpOptions, type CnnOptions } from './models/index.js';
+export {
+  mlp, dnn, cnn, lenet5, vgg, resnet, basicBlock,
+  type Arch, type Activation, type MlpOptions, type CnnOptions, type LeNet5Options, type VggOptions, type ResNetOptions,
+} from './models/index.js';
 export { encodeModel, decodeModel, FORMAT_VERSION, type SavedModel } from './io/model-file.js';
 export { encodeCheckpoint, decodeCheckpoint, CHECKPOINT_VERSION, type CheckpointParts, type DecodedCheckpoint } from './io/checkpoint.js';
 export { encodeSafetensors, decodeSafetensors, modelToSafetensors, modelFromSafetensors, type NamedTensor, type Safetensors, type Architecture } from './io/safetensors.js';
