@@ -203,6 +203,8 @@ export interface ResNetOptions extends InputInfo {
   kernels?: number;
   /** Residual blocks per stage; every stage after the first starts with a stride-2 block (default [1, 1, 1]). */
   blocks?: number[];
+  /** Max-pool 2×2 after the stem, so the blocks start at 14×14 (default true: a quarter of the work). */
+  stemPool?: boolean;
   dropout?: number;
 }
 
@@ -222,12 +224,14 @@ export function basicBlock(inChannels: number, outChannels: number, stride = 1, 
 }
 
 /**
- * A small ResNet for 28×28 images, in the layout of the CIFAR ResNets of He et al.:
- *   stem: conv 3×3 (16) → bn → relu                                     28×28
- *   stage 1: basic blocks at 16 channels                                28×28
- *   stage 2: basic blocks at 32, the first with stride 2                14×14
- *   stage 3: basic blocks at 64, the first with stride 2                 7×7
+ * A small ResNet for 28×28 images: the stages of the CIFAR ResNets of He et al. after a stem that,
+ * like the ImageNet ResNets' (7×7 stride-2 conv, then max pool), shrinks the image first:
+ *   stem: conv 3×3 (16) → bn → relu → max pool 2                        28×28 → 14×14
+ *   stage 1: basic blocks at 16 channels                                14×14
+ *   stage 2: basic blocks at 32, the first with stride 2                 7×7
+ *   stage 3: basic blocks at 64, the first with stride 2                 4×4
  *   global average pooling → flatten → dense 10
+ * Without the stem's pool (stemPool: false) every stage works on 4× the positions: 4× the multiply-adds.
  * @example const net = resnet();                       // (N,1,28,28) -> (N,10)
  * @example resnet({ kernels: 32, blocks: [2, 2, 2] })  // wider and deeper
  */
@@ -239,6 +243,7 @@ export function resnet(o: ResNetOptions = {}): Sequential {
     throw new Error(`resnet: blocks must be one or more positive integers (blocks per stage), got [${blocks.join(', ')}]`);
   }
   const layers: Module[] = [new Conv2d(o.channels ?? 1, width, 3, { padding: 1, bias: false, rng }), new BatchNorm2d(width), new ReLU()];
+  if (o.stemPool ?? true) layers.push(new MaxPool2d(2));
   let c = width;
   blocks.forEach((n, stage) => {
     const out = width * 2 ** stage;

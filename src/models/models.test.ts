@@ -40,16 +40,17 @@ test('VGG and ResNet: output shapes, stride-2 stages, and the summary with the b
   assert.deepEqual(net.forward(x).shape, [2, 10]);
   const rows = summarize(net, [1, 28, 28], { nested: true });
   const blocks = rows.filter((r) => r.type === 'Residual');
-  assert.deepEqual(blocks.map((r) => r.outputShape), [[16, 28, 28], [32, 14, 14], [64, 7, 7]]);
-  assert.deepEqual(rows.filter((r) => r.depth === 1 && r.name.startsWith('5.shortcut')).map((r) => r.type), ['Conv2d', 'BatchNorm2d']);
-  // A block's multiply-adds are its layers': two 3×3 convs of 16 channels at 28×28 and two batch norms.
-  assert.equal(blocks[0].macs, 2 * 16 * 28 * 28 * 16 * 9 + 2 * 16 * 28 * 28);
+  assert.deepEqual(blocks.map((r) => r.outputShape), [[16, 14, 14], [32, 7, 7], [64, 4, 4]]);
+  assert.deepEqual(rows.filter((r) => r.depth === 1 && r.name.startsWith('6.shortcut')).map((r) => r.type), ['Conv2d', 'BatchNorm2d']);
+  // A block's multiply-adds are its layers': two 3×3 convs of 16 channels at 14×14 and two batch norms.
+  assert.equal(blocks[0].macs, 2 * 16 * 14 * 14 * 16 * 9 + 2 * 16 * 14 * 14);
   assert.equal(rows.filter((r) => r.depth === 0).reduce((n, r) => n + r.parameters, 0), net.parameterCount());
   assert.equal(summarize(net, [1, 28, 28]).length, net.layers.length, 'without nested, one row per layer (the explainer\'s view)');
   const text = formatSummary(rows, [1, 28, 28]);
-  assert.match(text, /\n3 +Residual +\(16,28,28\) +4,672 +3\.64M +residual block: output = body\(input\) \+ the input itself/);
-  assert.match(text, /\n {4}\s+shortcut\.0 Conv2d +\(32,14,14\) +512 +100K/);
-  assert.match(text, /total parameters: 77,754; multiply-adds per example: 9,411,776 \(9\.41M\)/);
+  assert.match(text, /\n4 +Residual +\(16,14,14\) +4,672 +909K +residual block: output = body\(input\) \+ the input itself/);
+  assert.match(text, /\n {4}\s+shortcut\.0 Conv2d +\(32,7,7\) +512 +25\.1K/);
+  assert.match(text, /total parameters: 77,754; multiply-adds per example: 2,\d{3},\d{3} \(2\.\d\dM\)/);
+  assert.equal(resnet({ stemPool: false }).layers.length, net.layers.length - 1);
   assert.deepEqual(resnet({ blocks: [2, 1] }).layers.filter((l) => l instanceof Residual).length, 3);
   assert.ok(basicBlock(8, 8).shortcut === null && basicBlock(8, 16, 2).shortcut !== null);
   assert.throws(() => resnet({ blocks: [] }), /resnet: blocks must be one or more positive integers \(blocks per stage\), got \[\]/);
@@ -111,7 +112,7 @@ test('command line: train a resnet, then eval, predict and summary read its mode
   assert.ok(Number.isInteger(lastJson(p.stdout)[0].prediction));
   const s = await runCli(['summary', '--model', model, '--json']);
   assert.equal(lastJson(s.stdout).parameters, 77_754);
-  assert.ok(lastJson(s.stdout).layers.some((l: { name: string }) => l.name === '5.shortcut.0'));
+  assert.ok(lastJson(s.stdout).layers.some((l: { name: string }) => l.name === '6.shortcut.0'));
   const a = await runCli(['summary', '--arch', 'vgg']);
   assert.match(a.stdout, /total parameters: 218,490; multiply-adds per example: 4,830,720/);
 });

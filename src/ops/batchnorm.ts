@@ -59,50 +59,58 @@ export function batchNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null,
     for (let n = 0; n < N; n++) for (let i = 0, o = (n * C + c) * S; i < S; i++) s += xd[o + i];
     const mu = s / M;
     let v = 0;
-    for (let n = 0; n < N; n++) for (let i = 0, o = (n * C + c) * S; i < S; i++) v += (xd[o + i] - mu) ** 2;
-    const variance = v / M;
+    for (let n = 0; n < N; n++) {
+      for (let i = 0, o = (n * C + c) * S; i < S; i++) {
+        const d = xd[o + i] - mu;
+        v += d * d;
+      }
+    }
     mean[c] = mu;
-    invStd[c] = 1 / Math.sqrt(variance + eps);
+    invStd[c] = 1 / Math.sqrt(v / M + eps);
     runningMean.data[c] = (1 - momentum) * runningMean.data[c] + momentum * mu;
     runningVar.data[c] = (1 - momentum) * runningVar.data[c] + momentum * (v / (M - 1));
   }
-  const xhat = backend().empty(x.size, x.dtype);
+  // y = γ·x̂ + β = a·x + b per channel, with a = γ/√(σ²+ε) and b = β − a·μ: one multiply-add per value.
   const y = backend().empty(x.size, x.dtype);
   for (let n = 0; n < N; n++) {
     for (let c = 0; c < C; c++) {
-      const g = weight ? weight.data[c] : 1;
-      const b = bias ? bias.data[c] : 0;
-      for (let i = 0, o = (n * C + c) * S; i < S; i++) {
-        const h = (xd[o + i] - mean[c]) * invStd[c];
-        xhat[o + i] = h;
-        y[o + i] = g * h + b;
-      }
+      const a = (weight ? weight.data[c] : 1) * invStd[c];
+      const b = (bias ? bias.data[c] : 0) - a * mean[c];
+      for (let i = 0, o = (n * C + c) * S; i < S; i++) y[o + i] = a * xd[o + i] + b;
     }
   }
   const parents = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
   return result(y, x.shape, options.training ? 'batchNorm' : 'batchNorm(eval)', parents, (dy) => {
-    // Per channel: Σ dy (= dβ) and Σ dy·x̂ (= dγ); the training dx needs both, times γ.
+    // Per channel: Σ dy (= dβ) and Σ dy·x̂ (= dγ), the latter as (Σ dy·x − μ·Σ dy)/√(σ²+ε), so that
+    // x̂ need not be stored: one pass over dy and x gives both.
     const sumDy = new Float64Array(C);
     const sumDyXhat = new Float64Array(C);
-    for (let n = 0; n < N; n++) {
-      for (let c = 0; c < C; c++) {
+    for (let c = 0; c < C; c++) {
+      let sDy = 0;
+      let sDyX = 0;
+      for (let n = 0; n < N; n++) {
         for (let i = 0, o = (n * C + c) * S; i < S; i++) {
-          sumDy[c] += dy[o + i];
-          sumDyXhat[c] += dy[o + i] * xhat[o + i];
+          sDy += dy[o + i];
+          sDyX += dy[o + i] * xd[o + i];
         }
       }
+      sumDy[c] = sDy;
+      sumDyXhat[c] = (sDyX - mean[c] * sDy) * invStd[c];
     }
     if (x.requiresGrad) {
       const dx = backend().empty(x.size, x.dtype);
       for (let c = 0; c < C; c++) {
         const g = weight ? weight.data[c] : 1;
+        const k = invStd[c];
         // mean(g) = γ·Σdy/M and mean(g·x̂) = γ·Σdy·x̂/M; in evaluation both terms drop out.
         const meanG = options.training ? (g * sumDy[c]) / M : 0;
         const meanGXhat = options.training ? (g * sumDyXhat[c]) / M : 0;
-        const k = invStd[c];
+        // dx = k·(γ·dy − mean(g) − x̂·mean(g·x̂)) with x̂ = k·(x − μ), gathered as A·dy + B·x + D per channel.
+        const A = k * g;
+        const B = -k * k * meanGXhat;
+        const D = k * k * mean[c] * meanGXhat - k * meanG;
         for (let n = 0; n < N; n++) {
-          // dx = (1/√(σ²+ε)) · (g − mean(g) − x̂·mean(g·x̂))
-          for (let i = 0, o = (n * C + c) * S; i < S; i++) dx[o + i] = k * (g * dy[o + i] - meanG - xhat[o + i] * meanGXhat);
+          for (let i = 0, o = (n * C + c) * S; i < S; i++) dx[o + i] = A * dy[o + i] + B * xd[o + i] + D;
         }
       }
       accumulate(x, dx, true);
