@@ -8,9 +8,9 @@
 //   header            JSON     { spec, inputShape, classes, tensors: [{name, shape}], meta }
 //   weights           f32[]    every tensor of the header, in order: the parameters and buffers
 //                              (batch norm's running statistics) in state_dict() order
-// Buffers need no new version: a file written before they existed lists only parameters, and
-// its layers have no buffers, so it reads as it always did.
 //   crc32             u32      of all bytes before it
+// Buffers needed no new version: a file written before they existed lists only parameters, and
+// its layers have no buffers, so it reads as it always did.
 import { moduleFromSpec } from '../nn/layers.js';
 import type { LayerSpec, Module } from '../nn/module.js';
 import { Random } from '../tensor/random.js';

@@ -185,6 +185,15 @@ test('model files, safetensors and checkpoints save and restore the buffers: sam
   assert.deepEqual(noGrad(() => fresh.forward(x)).toArray(), expected, 'checkpoint');
 });
 
+test('a model file written before buffers existed still loads; a state without a buffer is refused by name', () => {
+  const old = decodeModel(readFileSync(new URL('../../src/testing/fixtures/default-cnn.zg', import.meta.url)), 'default-cnn.zg');
+  assert.deepEqual(old.model.namedBuffers(), []);
+  assert.equal(noGrad(() => old.model.forward(randn([1, 1, 28, 28]))).shape[1], 10);
+  const net = new Sequential(new BatchNorm1d(2));
+  const state = Object.fromEntries(Object.entries(net.stateDict()).filter(([n]) => n !== '0.running_var'));
+  assert.throws(() => net.loadStateDict(state), /loadStateDict: missing buffer '0.running_var'/);
+});
+
 test('specs: every new layer round-trips through toSpec and moduleFromSpec', () => {
   const net = trainedNet();
   const spec = net.toSpec();
