@@ -11,11 +11,12 @@ export { gradcheck, type GradcheckOptions, type GradcheckResult } from './autogr
 export * as ops from './ops/index.js';
 export { backend, setBackend, registerBackend, listBackends, scope } from './backends/index.js';
 export type { Backend, Data, Conv2dGeometry, Pool2dGeometry } from './backends/backend.js';
-export { Module, type LayerSpec } from './nn/module.js';
+export { Module, isInt64Buffer, type LayerSpec } from './nn/module.js';
 export {
   Linear, Conv2d, MaxPool2d, AvgPool2d, Flatten, ReLU, Sigmoid, Tanh, Softmax, Dropout, Sequential, moduleFromSpec,
   type LinearOptions, type LinearConfig, type Conv2dLayerOptions, type Conv2dConfig, type PoolOptions, type PoolConfig,
 } from './nn/layers.js';
+export { BatchNorm1d, BatchNorm2d, AdaptiveAvgPool2d, Residual, type BatchNormOptions } from './nn/blocks.js';
 export type { Size2 } from './nn/args.js';
 export type { Nested } from './tensor/tensor.js';
 export { countCorrect } from './nn/metrics.js';
@@ -27,7 +28,10 @@ export { ImageDataset, DataLoader, holdOut, type DataLoaderOptions } from './dat
 export { Augmenter, parseAugment, formatAugment, cropPadding, type AugmentSpec } from './data/augment.js';
 export { pictureToInput, resizeToRgb, rgbToChannels, isColour } from './data/pictures.js';
 export type { InputInfo } from './models/index.js';
-export { mlp, dnn, cnn, type Arch, type Activation, type MlpOptions, type CnnOptions } from './models/index.js';
+export {
+  mlp, dnn, cnn, lenet5, vgg, resnet, basicBlock,
+  type Arch, type Activation, type MlpOptions, type CnnOptions, type LeNet5Options, type VggOptions, type ResNetOptions,
+} from './models/index.js';
 export { encodeModel, decodeModel, FORMAT_VERSION, type SavedModel } from './io/model-file.js';
 export { encodeCheckpoint, decodeCheckpoint, CHECKPOINT_VERSION, type CheckpointParts, type DecodedCheckpoint } from './io/checkpoint.js';
 export { encodeSafetensors, decodeSafetensors, modelToSafetensors, modelFromSafetensors, type NamedTensor, type Safetensors, type Architecture } from './io/safetensors.js';

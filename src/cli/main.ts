@@ -18,14 +18,15 @@ import { detectEval, detectImages, detectTrain, type DetectTrainOptions } from '
 import { addTabularCommands } from './tabular.js';
 import { addExportCommands } from './export.js';
 
-const archOption = () => new Option('--model <arch>', 'network: mlp (one hidden layer), dnn (several), cnn').choices(['mlp', 'dnn', 'cnn']).default('cnn');
+const ARCHS = ['mlp', 'dnn', 'cnn', 'lenet5', 'vgg', 'resnet'];
+const archOption = () => new Option('--model <arch>', 'network: mlp (one hidden layer), dnn (several), cnn, lenet5, vgg (3×3 conv blocks), resnet (residual blocks, batch norm)').choices(ARCHS).default('cnn');
 const D = zg.DEFAULT_CONFIG;
 const modelShapeOptions = (c: Command): Command => c
   .addOption(new Option('--activation <fn>', 'activation function').choices(['relu', 'sigmoid', 'tanh']).default(D.activation))
-  .option('--hidden <sizes>', `hidden layer sizes, comma-separated (${Object.entries(zg.DEFAULT_HIDDEN).map(([a, h]) => `${a}: ${h.join(',')}`).join('; ')})`, intList('--hidden'))
+  .option('--hidden <sizes>', `hidden layer sizes, comma-separated (${Object.entries(zg.DEFAULT_HIDDEN).map(([a, h]) => `${a}: ${h.join(',') || 'none'}`).join('; ')})`, intList('--hidden'))
   .option('--kernels <n>', 'cnn: number of convolution kernels (feature maps)', positiveInt('--kernels'), D.kernels)
   .option('--kernel-size <n>', 'cnn: kernel size', positiveInt('--kernel-size'), D.kernelSize)
-  .addOption(new Option('--pool <kind>', 'cnn: pooling').choices(['max', 'avg']).default(D.pool))
+  .addOption(new Option('--pool <kind>', 'cnn, lenet5: pooling').choices(['max', 'avg']).default(D.pool))
   .option('--dropout <p>', 'dropout probability before the dense layers', fraction('--dropout'), D.dropout);
 
 function evalCommand(o: { model: string; dataDir?: string; json: boolean }): void {
@@ -114,11 +115,12 @@ function summaryCommand(o: ModelOptions & { file?: string; arch?: zg.Arch; json:
   } else if (o.arch) {
     model = buildFromFlags({ ...o, model: o.arch }).model;
   } else {
-    throw new UserError('summary: give --model FILE (a saved model) or --arch mlp|dnn|cnn');
+    throw new UserError(`summary: give --model FILE (a saved model) or --arch ${ARCHS.join('|')}`);
   }
-  const rows = zg.summarize(model, inputShape);
+  const rows = zg.summarize(model, inputShape, { nested: true });
   if (o.json) {
-    console.log(JSON.stringify({ inputShape, layers: rows, parameters: rows.reduce((n, r) => n + r.parameters, 0), backend: zg.backend().name }));
+    const top = rows.filter((r) => r.depth === 0);
+    console.log(JSON.stringify({ inputShape, layers: rows, parameters: model.parameterCount(), macs: top.reduce((n, r) => n + r.macs, 0), backend: zg.backend().name }));
     return;
   }
   console.log(`backend: ${zg.backend().name} (${zg.backend().threads} thread${zg.backend().threads > 1 ? 's' : ''})`);
@@ -254,7 +256,7 @@ export function makeProgram(): Command {
   backendOptions(modelShapeOptions(program.command('summary')
     .description('layers, output shapes and parameter counts of a model file or a built-in architecture')
     .option('--model <file>', 'model file')
-    .addOption(new Option('--arch <arch>', 'built-in architecture').choices(['mlp', 'dnn', 'cnn']))
+    .addOption(new Option('--arch <arch>', 'built-in architecture').choices(ARCHS))
     .option('--json', 'print JSON', false)))
     .hook('preAction', (_, cmd) => selectBackend(cmd.opts()))
     .action((o) => summaryCommand({ ...o, file: o.model, model: o.arch ?? 'cnn' }));

@@ -6,8 +6,11 @@
 //   version           u32      FORMAT_VERSION
 //   headerLength      u32      bytes of the JSON header
 //   header            JSON     { spec, inputShape, classes, tensors: [{name, shape}], meta }
-//   weights           f32[]    every tensor of the header, in order
+//   weights           f32[]    every tensor of the header, in order: the parameters and buffers
+//                              (batch norm's running statistics) in state_dict() order
 //   crc32             u32      of all bytes before it
+// Buffers needed no new version: a file written before they existed lists only parameters, and
+// its layers have no buffers, so it reads as it always did.
 import { moduleFromSpec } from '../nn/layers.js';
 import type { LayerSpec, Module } from '../nn/module.js';
 import { Random } from '../tensor/random.js';
@@ -38,7 +41,7 @@ export interface SavedModel {
 
 /** Serialize a model and what is needed to use it. */
 export function encodeModel(model: Module, inputShape: number[], classes: number, meta: Record<string, unknown> = {}): Uint8Array {
-  const params = model.namedParameters();
+  const params = model.namedState();
   const header: ModelHeader = {
     spec: model.toSpec(), inputShape, classes, meta,
     tensors: params.map(([name, t]) => ({ name, shape: [...t.shape] })),
@@ -176,6 +179,17 @@ export function checkArchitecture(header: Pick<ModelHeader, 'spec' | 'inputShape
       for (const c of l.layers) walk(c, depth + 1);
       return;
     }
+    if (l.type === 'Residual') {
+      // y = body(x) + shortcut(x): both branches see the same input; the sum has the body's shape.
+      if (!l.body || typeof l.body !== 'object') throw bad('Residual without a body');
+      const input = shape;
+      walk(l.body, depth + 1);
+      const out = shape;
+      shape = input;
+      if (l.shortcut !== null && l.shortcut !== undefined) walk(l.shortcut, depth + 1);
+      shape = out;
+      return;
+    }
     if (l.type === 'Linear') {
       const [inF, outF] = [int('inFeatures', 1), int('outFeatures', 1)];
       params += inF * outF + (l.bias !== false ? outF : 0);
@@ -194,6 +208,13 @@ export function checkArchitecture(header: Pick<ModelHeader, 'spec' | 'inputShape
       } else {
         shape = undefined;
       }
+    } else if (l.type === 'BatchNorm1d' || l.type === 'BatchNorm2d') {
+      const c = int('numFeatures', 1);
+      // weight and bias (if affine), running_mean, running_var and num_batches_tracked
+      params += (l.affine !== false ? 2 * c : 0) + 2 * c + 1;
+      if (params > weightCount) throw bad(`the layers need more than the ${weightCount} weights the file holds`);
+    } else if (l.type === 'AdaptiveAvgPool2d') {
+      if (shape?.length === 3) shape = [shape[0], 1, 1];
     } else if (l.type === 'Flatten') {
       if (shape) shape = [shape.reduce((n, d) => n * d, 1)];
     } // Pooling only shrinks, activations and dropout keep the shape: the bound below still holds.

@@ -11,9 +11,11 @@
 //
 // zerograd's names and layouts are PyTorch's: a Sequential's layer i is "{i}.weight", "{i}.bias"
 // (nested ones "{i}.{j}.weight"), Linear weights (OUT,IN), Conv2d weights (OC,IC,KH,KW) — exactly
-// the state_dict() of the same nn.Sequential, so torch can load the file with no renaming.
+// the state_dict() of the same nn.Sequential, so torch can load the file with no renaming. Buffers
+// are there too: batch norm's running_mean and running_var (F32) and num_batches_tracked, which
+// PyTorch keeps as int64 and so is written (and read) as I64.
 import { moduleFromSpec } from '../nn/layers.js';
-import type { LayerSpec, Module } from '../nn/module.js';
+import { isInt64Buffer, type LayerSpec, type Module } from '../nn/module.js';
 import { noGrad } from '../autograd/engine.js';
 import { zeros } from '../tensor/tensor.js';
 import { formatShape } from '../tensor/shape.js';
@@ -24,6 +26,8 @@ export interface NamedTensor {
   name: string;
   shape: number[];
   data: Float32Array;
+  /** How the values are stored in the file: F32 (default) or I64 (integer counts; read back as float32). */
+  dtype?: 'F32' | 'I64';
 }
 
 export interface Safetensors {
@@ -33,7 +37,7 @@ export interface Safetensors {
   metadata: Record<string, string>;
 }
 
-/** Bytes per value of each dtype the format defines; zerograd reads and writes F32 only. */
+/** Bytes per value of each dtype the format defines; zerograd reads and writes F32, and I64 for counts. */
 const ITEM_SIZE: Record<string, number> = {
   F32: 4, F16: 2, BF16: 2, F64: 8, I64: 8, I32: 4, I16: 2, I8: 1, U64: 8, U32: 4, U16: 2, U8: 1, BOOL: 1, F8_E4M3: 1, F8_E5M2: 1,
 };
@@ -61,8 +65,13 @@ export function encodeSafetensors(tensors: NamedTensor[], metadata: Record<strin
     if (!t.shape.every((d) => Number.isSafeInteger(d) && d >= 0) || size !== t.data.length) {
       throw new Error(`encodeSafetensors: tensor '${t.name}' has shape ${formatShape(t.shape)} but ${t.data.length} values; expected non-negative integer sizes whose product is the value count`);
     }
-    header[t.name] = { dtype: 'F32', shape: [...t.shape], data_offsets: [offset, offset + 4 * size] };
-    offset += 4 * size;
+    const dtype = t.dtype ?? 'F32';
+    if (dtype === 'I64' && !t.data.every((v) => Number.isInteger(v))) {
+      throw new Error(`encodeSafetensors: tensor '${t.name}' is I64 but holds a value that is not an integer; expected integer counts`);
+    }
+    const bytes = ITEM_SIZE[dtype] * size;
+    header[t.name] = { dtype, shape: [...t.shape], data_offsets: [offset, offset + bytes] };
+    offset += bytes;
   }
   const json = new TextEncoder().encode(JSON.stringify(header));
   const n = Math.ceil(json.length / 8) * 8; // padded with spaces (JSON whitespace): the data starts 8-aligned
@@ -73,12 +82,13 @@ export function encodeSafetensors(tensors: NamedTensor[], metadata: Record<strin
   out.fill(0x20, 8 + json.length, 8 + n);
   let o = 8 + n;
   for (const t of tensors) {
-    for (let i = 0; i < t.data.length; i++, o += 4) view.setFloat32(o, t.data[i], true);
+    if (t.dtype === 'I64') for (let i = 0; i < t.data.length; i++, o += 8) view.setBigInt64(o, BigInt(t.data[i]), true);
+    else for (let i = 0; i < t.data.length; i++, o += 4) view.setFloat32(o, t.data[i], true);
   }
   return out;
 }
 
-interface Entry { name: string; shape: number[]; begin: number; end: number }
+interface Entry { name: string; dtype: 'F32' | 'I64'; shape: number[]; begin: number; end: number }
 
 /**
  * Parse a safetensors file. The whole header is checked first — its length fits in the file, it
@@ -135,10 +145,12 @@ export function decodeSafetensors(bytes: Uint8Array, name = 'safetensors file'):
   if (at !== dataLength) throw bad(`the tensors cover ${at} bytes of data but the file holds ${dataLength} after the header`);
   // Only now, with every size checked against the file, is anything allocated or read.
   const base = 8 + n;
-  const tensors = entries.map((e) => {
-    const data = new Float32Array((e.end - e.begin) / 4);
-    for (let i = 0, o = base + e.begin; i < data.length; i++, o += 4) data[i] = view.getFloat32(o, true);
-    return { name: e.name, shape: e.shape, data };
+  const tensors = entries.map((e): NamedTensor => {
+    const data = new Float32Array((e.end - e.begin) / ITEM_SIZE[e.dtype]);
+    // NOTE: an I64 count above 2²⁴ (16.7 million batches) is rounded in float32; PyTorch only reports it.
+    if (e.dtype === 'I64') for (let i = 0, o = base + e.begin; i < data.length; i++, o += 8) data[i] = Number(view.getBigInt64(o, true));
+    else for (let i = 0, o = base + e.begin; i < data.length; i++, o += 4) data[i] = view.getFloat32(o, true);
+    return { name: e.name, shape: e.shape, data, dtype: e.dtype };
   });
   return { tensors, metadata: { ...metadata } };
 }
@@ -155,7 +167,9 @@ function checkEntry(key: string, value: unknown, dataLength: number, name: strin
   if (typeof dtype !== 'string' || !Object.prototype.hasOwnProperty.call(ITEM_SIZE, dtype)) {
     throw bad(`${what} has dtype ${JSON.stringify(dtype)?.slice(0, 40)}, expected one of ${Object.keys(ITEM_SIZE).join(', ')}`);
   }
-  if (dtype !== 'F32') throw new Error(`${name}: ${what} has dtype ${dtype}; zerograd reads F32 only (in PyTorch, save {k: v.float() for k, v in model.state_dict().items()})`);
+  if (dtype !== 'F32' && dtype !== 'I64') {
+    throw new Error(`${name}: ${what} has dtype ${dtype}; zerograd reads F32 only, and I64 for counts such as num_batches_tracked (in PyTorch, save {k: v.float() for k, v in model.state_dict().items()})`);
+  }
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
     throw bad(`${what} has shape ${JSON.stringify(shape)?.slice(0, 60)}, expected an array of non-negative integers`);
   }
@@ -170,10 +184,11 @@ function checkEntry(key: string, value: unknown, dataLength: number, name: strin
     count *= d;
     if (count > dataLength) break;
   }
-  if (count * 4 !== end - begin) {
-    throw bad(`${what} has shape ${formatShape(shape as number[])} (${count > dataLength ? 'more than the file holds' : `${count * 4} bytes of F32`}) but data_offsets [${begin}, ${end}] hold ${end - begin} bytes`);
+  const item = ITEM_SIZE[dtype];
+  if (count * item !== end - begin) {
+    throw bad(`${what} has shape ${formatShape(shape as number[])} (${count > dataLength ? 'more than the file holds' : `${count * item} bytes of ${dtype}`}) but data_offsets [${begin}, ${end}] hold ${end - begin} bytes`);
   }
-  return { name: key, shape: shape as number[], begin, end };
+  return { name: key, dtype, shape: shape as number[], begin, end };
 }
 
 /** The metadata keys zerograd writes beside the weights. */
@@ -185,7 +200,8 @@ export const META_KEYS = { spec: 'zerograd.spec', inputShape: 'zerograd.inputSha
  * facts (`meta`: architecture name, accuracy…) in the metadata.
  */
 export function modelToSafetensors(model: Module, inputShape: number[], classes: number, meta: Record<string, unknown> = {}): Uint8Array {
-  const tensors = model.namedParameters().map(([name, t]) => ({ name, shape: [...t.shape], data: Float32Array.from(t.data) }));
+  const tensors = model.namedState().map(([name, t]): NamedTensor =>
+    ({ name, shape: [...t.shape], data: Float32Array.from(t.data), dtype: isInt64Buffer(t) ? 'I64' : 'F32' }));
   return encodeSafetensors(tensors, {
     format: 'pt', // what Hugging Face's tools expect of a PyTorch state dict
     [META_KEYS.spec]: JSON.stringify(model.toSpec()),
@@ -257,9 +273,13 @@ export function modelFromSafetensors(bytes: Uint8Array, name = 'safetensors file
   return { model, inputShape, classes, meta: facts, metadata: meta };
 }
 
-/** Copy the file's tensors into the model's parameters, after checking every name and shape. */
+/**
+ * Copy the file's tensors into the model's parameters and buffers, after checking every name and
+ * shape. An I64 tensor fits only a count buffer (num_batches_tracked); a count saved as F32 (PyTorch's
+ * `v.float()` of every tensor) is read too.
+ */
 function loadTensors(model: Module, tensors: NamedTensor[], name: string, label: string): void {
-  const params = model.namedParameters();
+  const params = model.namedState();
   const byName = new Map(tensors.map((t) => [t.name, t]));
   const expected = new Set(params.map(([n]) => n));
   const list = params.map(([n, p]) => `${n} ${formatShape(p.shape)}`).join(', ');
@@ -272,6 +292,7 @@ function loadTensors(model: Module, tensors: NamedTensor[], name: string, label:
     if (t.shape.length !== p.shape.length || t.shape.some((d, i) => d !== p.shape[i])) {
       throw new Error(`${name}: tensor '${n}' has shape ${formatShape(t.shape)}, but ${label} expects ${formatShape(p.shape)}`);
     }
+    if (t.dtype === 'I64' && !isInt64Buffer(p)) throw new Error(`${name}: tensor '${n}' is I64, but ${label} expects F32 values there`);
   }
   for (const [n, p] of params) p.data.set(byName.get(n)!.data);
 }

@@ -11,6 +11,7 @@ import { relu, sigmoid, tanh } from '../ops/elementwise.js';
 import { softmax } from '../ops/softmax.js';
 import { dropout } from '../ops/dropout.js';
 import { flatten } from '../ops/shape.js';
+import { AdaptiveAvgPool2d, BatchNorm1d, BatchNorm2d, Residual } from './blocks.js';
 
 export interface LinearOptions {
   /** Add a learned bias b (default true). */
@@ -376,7 +377,16 @@ export function moduleFromSpec(spec: LayerSpec, rng: Random = defaultRandom): Mo
     case 'Tanh': return new Tanh();
     case 'Softmax': return new Softmax();
     case 'Dropout': return new Dropout({ p: opt('p') });
+    case 'BatchNorm1d': case 'BatchNorm2d': {
+      const o = { numFeatures: num('numFeatures'), eps: opt('eps'), momentum: opt('momentum'), affine: spec.affine !== false };
+      return spec.type === 'BatchNorm1d' ? new BatchNorm1d(o) : new BatchNorm2d(o);
+    }
+    case 'AdaptiveAvgPool2d': return new AdaptiveAvgPool2d(opt('outputSize') ?? 1);
+    case 'Residual': {
+      if (!spec.body || typeof spec.body !== 'object') throw new Error('Residual spec: expected a "body" layer spec');
+      return new Residual(moduleFromSpec(spec.body as LayerSpec, rng), spec.shortcut ? moduleFromSpec(spec.shortcut as LayerSpec, rng) : null);
+    }
     default:
-      throw new Error(`unknown layer type '${String(spec.type)}', expected one of: Sequential, Linear, Conv2d, MaxPool2d, AvgPool2d, Flatten, ReLU, Sigmoid, Tanh, Softmax, Dropout`);
+      throw new Error(`unknown layer type '${String(spec.type)}', expected one of: Sequential, Linear, Conv2d, MaxPool2d, AvgPool2d, Flatten, ReLU, Sigmoid, Tanh, Softmax, Dropout, BatchNorm1d, BatchNorm2d, AdaptiveAvgPool2d, Residual`);
   }
 }

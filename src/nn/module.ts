@@ -10,6 +10,14 @@ export interface LayerSpec {
   [option: string]: unknown;
 }
 
+/** Buffers that hold counts (PyTorch's int64 `num_batches_tracked`): stored as float32 here, int64 in safetensors. */
+const int64Buffers = new WeakSet<Tensor>();
+
+/** Whether a buffer holds an integer count (saved as I64 in safetensors, as PyTorch's state_dict() has it). */
+export function isInt64Buffer(t: Tensor): boolean {
+  return int64Buffers.has(t);
+}
+
 /**
  * Base class of every layer and network. A module owns parameters (tensors that training
  * changes) and child modules, and maps an input tensor to an output tensor in `forward`.
@@ -17,6 +25,9 @@ export interface LayerSpec {
  * As in PyTorch, a field is registered by assigning it: a field holding a Module (or an array of
  * Modules) is a child, and a field holding a leaf tensor with `requiresGrad` is a parameter —
  * `parameters()`, `train()`/`eval()`, `zeroGrad()` and `stateDict()` find them, named after the field.
+ * Buffers (PyTorch's `register_buffer`) are state that is saved but not trained — batch norm's
+ * running mean and variance: `registerBuffer` adds one, `namedBuffers()` lists them, and
+ * `stateDict()` holds parameters and buffers, named and ordered as PyTorch's `state_dict()`.
  * @example
  * class NeuralNetwork extends Module {
  *   flatten = new Flatten();
@@ -26,9 +37,10 @@ export interface LayerSpec {
  * new NeuralNetwork().namedParameters().map(([n]) => n)   // ['stack.0.weight', 'stack.0.bias', 'stack.2.weight', 'stack.2.bias']
  */
 export abstract class Module {
-  /** Training mode (dropout active) or evaluation mode. */
+  /** Training mode (dropout active, batch norm on batch statistics) or evaluation mode. */
   training = true;
   private readonly ownParameters = new Map<string, Tensor>();
+  private readonly ownBuffers = new Map<string, Tensor>();
   private readonly children = new Map<string, Module>();
 
   abstract forward(x: Tensor): Tensor;
@@ -51,6 +63,18 @@ export abstract class Module {
   protected registerParameter(name: string, t: Tensor): Tensor {
     t.requiresGrad = true;
     this.ownParameters.set(name, t);
+    return t;
+  }
+
+  /**
+   * Register a non-trainable tensor under a name (PyTorch's register_buffer): saved in stateDict()
+   * and model files, never given to an optimizer. `int64`: it holds a count (num_batches_tracked),
+   * which PyTorch stores as int64.
+   */
+  protected registerBuffer(name: string, t: Tensor, int64 = false): Tensor {
+    t.requiresGrad = false;
+    this.ownBuffers.set(name, t);
+    if (int64) int64Buffers.add(t);
     return t;
   }
 
@@ -104,6 +128,31 @@ export abstract class Module {
     return out;
   }
 
+  /** Every buffer of this module and its children, with dotted names: "1.running_mean". */
+  namedBuffers(prefix = ''): Array<[string, Tensor]> {
+    const out: Array<[string, Tensor]> = [];
+    for (const [n, b] of this.ownBuffers) out.push([prefix + n, b]);
+    for (const [n, c] of this.namedChildren()) out.push(...c.namedBuffers(`${prefix}${n}.`));
+    return out;
+  }
+
+  buffers(): Tensor[] {
+    return this.namedBuffers().map(([, b]) => b);
+  }
+
+  /**
+   * Parameters and buffers in PyTorch's state_dict() order: each module's own parameters, then its
+   * own buffers, then its children's, depth first ("0.weight", "0.bias", "1.weight", "1.bias",
+   * "1.running_mean", "1.running_var", "1.num_batches_tracked", "3.weight", …).
+   */
+  namedState(prefix = ''): Array<[string, Tensor]> {
+    const out: Array<[string, Tensor]> = [];
+    for (const [n, p] of this.namedOwnParameters()) out.push([prefix + n, p]);
+    for (const [n, b] of this.ownBuffers) out.push([prefix + n, b]);
+    for (const [n, c] of this.namedChildren()) out.push(...c.namedState(`${prefix}${n}.`));
+    return out;
+  }
+
   parameters(): Tensor[] {
     return this.namedParameters().map(([, p]) => p);
   }
@@ -113,24 +162,25 @@ export abstract class Module {
     return this.parameters().reduce((n, p) => n + p.size, 0);
   }
 
-  /** Name → tensor for every parameter (the tensors themselves, not copies). */
+  /** Name → tensor for every parameter and buffer (the tensors themselves, not copies), as PyTorch's state_dict(). */
   stateDict(): Record<string, Tensor> {
-    return Object.fromEntries(this.namedParameters());
+    return Object.fromEntries(this.namedState());
   }
 
   /**
-   * Copy values into the parameters. Checks every name and shape before changing anything,
-   * so a mismatch leaves the module as it was.
+   * Copy values into the parameters and buffers. Checks every name and shape before changing
+   * anything, so a mismatch leaves the module as it was.
    */
   loadStateDict(state: Record<string, { shape: readonly number[]; data: ArrayLike<number> }>): void {
-    const own = this.namedParameters();
+    const own = this.namedState();
     const names = new Set(own.map(([n]) => n));
+    const buffers = new Set(this.buffers());
     for (const key of Object.keys(state)) {
       if (!names.has(key)) throw new Error(`loadStateDict: unexpected parameter '${key}'; this model has: ${[...names].join(', ')}`);
     }
     for (const [name, p] of own) {
       const s = state[name];
-      if (!s) throw new Error(`loadStateDict: missing parameter '${name}'`);
+      if (!s) throw new Error(`loadStateDict: missing ${buffers.has(p) ? 'buffer' : 'parameter'} '${name}'`);
       if (!shapeEquals(s.shape, p.shape) || s.data.length !== p.size) {
         throw new Error(`loadStateDict: parameter '${name}' has shape ${formatShape(s.shape)} in the state, expected ${formatShape(p.shape)}`);
       }
@@ -148,7 +198,7 @@ export abstract class Module {
     return this;
   }
 
-  /** Evaluation mode: dropout off. */
+  /** Evaluation mode: dropout off, batch norm on its running statistics. */
   eval(): this {
     return this.train(false);
   }

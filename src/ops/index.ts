@@ -7,3 +7,4 @@ export { matmul, linear } from './matmul.js';
 export { conv2d, maxPool2d, avgPool2d, outputSize, type Conv2dOptions, type Pool2dOptions } from './conv.js';
 export { softmax, logSoftmax, softmaxCrossEntropy } from './softmax.js';
 export { dropout } from './dropout.js';
+export { batchNorm, globalAvgPool2d, type BatchNormOptions } from './batchnorm.js';

@@ -87,7 +87,7 @@ export function restoreCheckpoint(d: DecodedCheckpoint, run: TrainingRun): void 
   // are those of the same spec).
   run.optimizer.loadStateDict(optimizerState);
   for (const name of names) run.generators[name].setState(state.generators![name]);
-  run.model.loadStateDict(Object.fromEntries(d.saved.model.namedParameters()));
+  run.model.loadStateDict(d.saved.model.stateDict()); // parameters and buffers (batch norm's running statistics)
   // The same object, so that a trainEpochs already given run.position sees the restored one.
   Object.assign(run.position, { ...p, recentLosses: [...p.recentLosses] });
 }

@@ -60,7 +60,7 @@ test('the same seed builds the same weights as the model builder it calls', () =
 
 test('configuration errors name the field, what it got and what it expects', () => {
   const cases: Array<[Parameters<typeof resolveConfig>[0], string, RegExp]> = [
-    [{ arch: 'rnn' as 'mlp' }, 'arch', /arch: expected one of mlp, dnn, cnn, got 'rnn'/],
+    [{ arch: 'rnn' as 'mlp' }, 'arch', /arch: expected one of mlp, dnn, cnn, lenet5, vgg, resnet, got 'rnn'/],
     [{ arch: 'cnn', hidden: [100, 50] }, 'hidden', /hidden: expected one size \(the cnn has one hidden dense layer\), got \[100,50\]/],
     [{ arch: 'mlp', hidden: [100, 50] }, 'hidden', /hidden: expected one size \(an mlp has one hidden layer; a dnn has several\), got \[100,50\]/],
     [{ arch: 'dnn', hidden: [64] }, 'hidden', /hidden: expected two or more sizes .*got \[64\]/],

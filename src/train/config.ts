@@ -1,7 +1,7 @@
 // From a training configuration — the command line's flags, the explainer's form, an experiment —
 // to a model, its optimizer and its learning-rate schedule. Written once so that every tool means
 // the same thing by "a cnn with Adam", with the same defaults and the same errors.
-import { cnn, dnn, mlp, type Activation, type Arch, type InputInfo } from '../models/index.js';
+import { cnn, dnn, lenet5, mlp, resnet, vgg, type Activation, type Arch, type InputInfo } from '../models/index.js';
 import type { Sequential } from '../nn/layers.js';
 import { Adam, CosineLR, SGD, StepLR, type Optimizer, type Schedule } from '../optim/index.js';
 
@@ -12,9 +12,16 @@ export type Pool = 'max' | 'avg' | 'none';
 /** A network to build. Every field but `arch` has a default (DEFAULT_CONFIG, DEFAULT_HIDDEN). */
 export interface ModelConfig {
   arch: Arch;
-  /** Hidden layer sizes: one for mlp, two or more for dnn, one (the dense layer) for cnn. */
+  /**
+   * Hidden layer sizes: one for mlp, two or more for dnn, one (the dense layer) for cnn and vgg, two
+   * for lenet5, none for resnet (it ends in global average pooling and one dense layer).
+   */
   hidden?: number[];
-  /** cnn: number of convolution kernels (feature maps), their size, and the pooling after them. */
+  /**
+   * cnn: number of convolution kernels (feature maps), their size, and the pooling after them;
+   * lenet5 takes the pooling (and the activation). vgg and resnet have fixed 3×3 kernels, widths
+   * and max pooling / stride 2 (the API builders vgg() and resnet() change them).
+   */
   kernels?: number;
   kernelSize?: number;
   pool?: Pool;
@@ -37,7 +44,9 @@ export interface TrainingConfig extends ModelConfig {
 export type ResolvedConfig = Required<TrainingConfig>;
 
 /** Hidden sizes when none are given: the sizes the README's accuracy table was measured with. */
-export const DEFAULT_HIDDEN: Readonly<Record<Arch, readonly number[]>> = { mlp: [512], dnn: [512, 256], cnn: [128] };
+export const DEFAULT_HIDDEN: Readonly<Record<Arch, readonly number[]>> = {
+  mlp: [512], dnn: [512, 256], cnn: [128], lenet5: [120, 84], vgg: [128], resnet: [],
+};
 
 /**
  * Learning rate of each optimizer when none is given. Plain SGD needs the largest steps; momentum
@@ -70,7 +79,7 @@ export const DEFAULT_CONFIG = {
   kernels: 32, kernelSize: 5, pool: 'max', activation: 'relu', dropout: 0, optimizer: 'adam', schedule: 'cosine', epochs: 3,
 } as const satisfies Omit<ResolvedConfig, 'arch' | 'hidden' | 'lr'>;
 
-const ARCHS: readonly Arch[] = ['mlp', 'dnn', 'cnn'];
+const ARCHS: readonly Arch[] = ['mlp', 'dnn', 'cnn', 'lenet5', 'vgg', 'resnet'];
 const POOLS: readonly Pool[] = ['max', 'avg', 'none'];
 const ACTIVATIONS: readonly Activation[] = ['relu', 'sigmoid', 'tanh'];
 const OPTIMIZERS: readonly OptimizerName[] = ['sgd', 'momentum', 'adam'];
@@ -103,9 +112,12 @@ function positiveInt(field: keyof TrainingConfig, v: number): number {
 export function resolveConfig(c: TrainingConfig): ResolvedConfig {
   const arch = oneOf('arch', c.arch, ARCHS);
   const hidden = c.hidden ?? [...DEFAULT_HIDDEN[arch]];
-  if (!Array.isArray(hidden) || hidden.length === 0 || !hidden.every((h) => Number.isInteger(h) && h > 0)) {
+  if (!Array.isArray(hidden) || (hidden.length === 0 && arch !== 'resnet') || !hidden.every((h) => Number.isInteger(h) && h > 0)) {
     fail('hidden', 'one or more positive integer sizes', hidden);
   }
+  if (arch === 'resnet' && hidden.length !== 0) fail('hidden', 'no sizes (the resnet has no hidden dense layer: global average pooling, then the output layer)', hidden);
+  if (arch === 'lenet5' && hidden.length !== 2) fail('hidden', 'two sizes (LeNet-5 has two hidden dense layers, 120 and 84 as published)', hidden);
+  if (arch === 'vgg' && hidden.length !== 1) fail('hidden', 'one size (the vgg has one hidden dense layer)', hidden);
   if (arch === 'mlp' && hidden.length !== 1) fail('hidden', 'one size (an mlp has one hidden layer; a dnn has several)', hidden);
   if (arch === 'dnn' && hidden.length < 2) fail('hidden', 'two or more sizes (a dnn has several hidden layers; an mlp has one)', hidden);
   if (arch === 'cnn' && hidden.length !== 1) fail('hidden', 'one size (the cnn has one hidden dense layer)', hidden);
@@ -139,6 +151,9 @@ export function buildModel(config: ModelConfig, input: InputInfo = {}): Sequenti
     case 'mlp': return mlp({ ...shape, hidden: c.hidden });
     case 'dnn': return dnn({ ...shape, hidden: c.hidden });
     case 'cnn': return cnn({ ...shape, kernels: c.kernels, kernelSize: c.kernelSize, pool: c.pool, hidden: c.hidden[0] });
+    case 'lenet5': return lenet5({ ...shape, pool: c.pool === 'max' ? 'max' : 'avg', hidden: [c.hidden[0], c.hidden[1]] });
+    case 'vgg': return vgg({ ...input, dropout: c.dropout, hidden: c.hidden[0] });
+    case 'resnet': return resnet({ ...input, dropout: c.dropout });
   }
 }
 
