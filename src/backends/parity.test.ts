@@ -254,13 +254,13 @@ test('training the CNN gives the same loss curve on both backends', async () => 
 
 test('the wasm kernels give the same bits on 1 and on 3 threads', async () => {
   await threaded.ready();
-  // Large enough to run on all 3 threads (3 grains of work or more).
-  const g: Conv2dGeometry = { N: 40, C: 2, H: 20, W: 20, OC: 7, KH: 5, KW: 5, OH: 16, OW: 16, stride: 1, padding: 0 };
-  const x = rand(ref, 40 * 2 * 400), dy = rand(ref, 40 * 7 * 256), a = rand(ref, 130 * 400), bb = rand(ref, 400 * 70);
+  // Large enough to run on all 3 threads (3 grains of work or more, 24 when the pool is oversubscribed).
+  const g: Conv2dGeometry = { N: 80, C: 2, H: 36, W: 36, OC: 7, KH: 5, KW: 5, OH: 32, OW: 32, stride: 1, padding: 0 };
+  const x = rand(ref, 80 * 2 * 36 * 36), dy = rand(ref, 80 * 7 * 32 * 32), a = rand(ref, 130 * 2800), bb = rand(ref, 2800 * 70);
   const run = (k: WasmBackend) => {
     const dw = k.alloc(7 * 50, 'float32'), db = k.alloc(7, 'float32'), c = k.alloc(130 * 70, 'float32');
     k.conv2dBackwardFilter(copy(k, x), copy(k, dy), g, dw, db); // a sum over the batch
-    k.gemm(false, false, 130, 70, 400, copy(k, a), copy(k, bb), 0, c);
+    k.gemm(false, false, 130, 70, 2800, copy(k, a), copy(k, bb), 0, c);
     return [Array.from(dw), Array.from(db), Array.from(c)];
   };
   const nts = threadsUsed(() => run(threaded));
@@ -286,14 +286,21 @@ function threadsUsed(fn: () => void): number[] {
 
 test('a kernel call gets threads by its work: one per grain, from 1 to all', async () => {
   await threaded.ready();
-  const gemm = (M: number, N: number, K: number) => threadsUsed(() =>
-    threaded.gemm(false, false, M, N, K, threaded.alloc(M * K, 'float32'), threaded.alloc(K * N, 'float32'), 0, threaded.alloc(M * N, 'float32')));
-  assert.deepEqual(gemm(10, 10, 10), [], 'a tiny product stays on the calling thread');
-  assert.deepEqual(gemm(64, 128, 128), [], 'one grain (2²⁰ multiply-adds): one thread');
-  assert.deepEqual(gemm(128, 128, 128), [2], 'two grains: two threads');
-  assert.deepEqual(gemm(256, 256, 256), [3], '16 grains: all 3 threads');
-  const axpy = (n: number) => threadsUsed(() => threaded.axpy(2, threaded.alloc(n, 'float32'), threaded.alloc(n, 'float32')));
-  assert.deepEqual([axpy(1000), axpy(1 << 16), axpy(1 << 20)], [[], [2], [3]]);
+  // A grain is 2²⁰ multiply-adds (2¹⁵ elements), 8 times that when the pool has more threads than cores.
+  const s = threaded.oversubscribed ? 8 : 1;
+  const gemm = (grains: number) => threadsUsed(() => {
+    const [M, N, K] = [64, 128, 128 * s * grains];
+    threaded.gemm(false, false, M, N, K, threaded.alloc(M * K, 'float32'), threaded.alloc(K * N, 'float32'), 0, threaded.alloc(M * N, 'float32'));
+  });
+  assert.deepEqual(gemm(1 / 8), [], 'a small product stays on the calling thread');
+  assert.deepEqual(gemm(1), [], 'one grain: one thread');
+  assert.deepEqual(gemm(2), [2], 'two grains: two threads');
+  assert.deepEqual(gemm(16), [3], '16 grains: all 3 threads');
+  const axpy = (grains: number) => threadsUsed(() => {
+    const n = (1 << 15) * s * grains;
+    threaded.axpy(2, threaded.alloc(n, 'float32'), threaded.alloc(n, 'float32'));
+  });
+  assert.deepEqual([axpy(1 / 32), axpy(2), axpy(32)], [[], [2], [3]]);
 });
 
 test('the wasm backend trains to the same numbers on 1 and on 3 threads', async () => {

@@ -27,6 +27,11 @@ const OPS: Record<string, number> = { add: 0, sub: 1, mul: 2, div: 3 };
  */
 const SMALL_ELEMENTS = 1 << 15;
 const SMALL_FLOPS = 1 << 20;
+/**
+ * With more threads than cores the threads block instead of spinning (see ./pool.ts), so waking
+ * one costs ~35 µs, about a grain and a half of work: then a thread must earn 8 grains.
+ */
+const OVERSUBSCRIBED_GRAIN = 8;
 /** Up to this many outputs, A·Bᵀ runs as blocked dot products (gemmNT) instead of the packed kernel. */
 const NT_MAX_OUTPUTS = 1 << 16;
 /**
@@ -76,6 +81,8 @@ export class WasmBackend implements Backend {
   readonly name = 'wasm';
   readonly threads: number;
   readonly relaxed: boolean;
+  /** More threads than cores: they block rather than spin, and each must earn OVERSUBSCRIBED_GRAIN grains. */
+  readonly oversubscribed: boolean;
   readonly memory: WebAssembly.Memory;
   private readonly k: KernelExports;
   private readonly pool: ThreadPool;
@@ -93,6 +100,7 @@ export class WasmBackend implements Backend {
     const shared = (o.shared ?? true) && support.threads;
     this.threads = shared && o.spawn !== undefined ? wantThreads : 1;
     this.relaxed = (o.relaxed ?? true) && support.relaxed;
+    this.oversubscribed = this.threads > 1 && (o.oversubscribed ?? false);
     const variant = `${this.relaxed ? 'relaxed' : 'simd'}_${shared ? 'shared' : 'single'}` as keyof typeof bins;
     const module = new WebAssembly.Module(decode(bins[variant]));
     // NOTE: a plain memory cannot grow without detaching tensors' views, so it starts at its full size
@@ -107,7 +115,7 @@ export class WasmBackend implements Backend {
     this.syncBytes = this.k.syncBytes();
     const control = this.heap.reserve(controlBytes(this.threads));
     this.pool = new ThreadPool(this.threads, this.k as unknown as Record<string, (...a: number[]) => unknown>, this.memory, control,
-      module, THREADED_KERNELS, o.spawn ?? (() => { throw new Error('no spawn'); }), o.oversubscribed ?? false);
+      module, THREADED_KERNELS, o.spawn ?? (() => { throw new Error('no spawn'); }), this.oversubscribed);
   }
 
   /** Resolves when the worker threads are running; await it before the first kernel. */
@@ -191,7 +199,8 @@ export class WasmBackend implements Backend {
 
   /** Threads a kernel call deserves: one per `grain` of work, between 1 and all of them. */
   private nt(work: number, grain: number): number {
-    return Math.max(1, Math.min(this.threads, Math.floor(work / grain)));
+    const g = this.oversubscribed ? grain * OVERSUBSCRIBED_GRAIN : grain;
+    return Math.max(1, Math.min(this.threads, Math.floor(work / g)));
   }
 
   // ---- kernels ----
