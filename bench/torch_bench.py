@@ -2,7 +2,9 @@
 
 Run by src/bench/main.ts only when `python3 -c "import torch"` works. Prints one JSON list of
 measurements in the same format as the JavaScript ones.
-    python3 bench/torch_bench.py MNIST_DIR WORKLOAD SECONDS
+    python3 bench/torch_bench.py MNIST_DIR WORKLOAD SECONDS [THREADS]
+THREADS (default: PyTorch's own choice) goes to torch.set_num_threads; the caller also sets
+OMP_NUM_THREADS and OPENBLAS_NUM_THREADS, so the BLAS under it uses no more threads either.
 """
 import json
 import resource
@@ -58,6 +60,9 @@ def best_rate(step, seconds, warmup=1.0, window=0.5):
 
 def main():
     mnist, workload, seconds = sys.argv[1], sys.argv[2], float(sys.argv[3])
+    if len(sys.argv) > 4:
+        torch.set_num_threads(int(sys.argv[4]))
+    threads = torch.get_num_threads()
     torch.manual_seed(1)
     lib = f"PyTorch {torch.__version__.split('+')[0]}"
     if workload == "W4":
@@ -66,7 +71,7 @@ def main():
                               ("W2 dense 100×4320·4320×100", 100, 4320, 100), ("W2 conv 30×25·25×576", 30, 25, 576)]:
             a, b = torch.randn(m, k), torch.randn(k, n)
             rate = best_rate(lambda: a @ b, min(seconds, 3))
-            out.append({"lib": lib, "workload": f"W4 {name}", "value": rate * 2 * m * n * k / 1e9, "unit": "GFLOP/s", "peakRss": peak_rss()})
+            out.append({"lib": lib, "workload": f"W4 {name}", "value": rate * 2 * m * n * k / 1e9, "unit": "GFLOP/s", "threads": threads, "peakRss": peak_rss()})
         print(json.dumps(out))
         return
     train_x = idx(f"{mnist}/train-images-idx3-ubyte")
@@ -81,7 +86,7 @@ def main():
                 x = test_x[b * 1000:(b + 1) * 1000].float().div_(255).unsqueeze(1)
                 cnn(x).softmax(1)
         rate, samples = timed(10, lambda b: 1000, seconds, infer)
-        print(json.dumps([{"lib": lib, "workload": "W3", "value": rate, "unit": "samples/s", "samples": samples, "peakRss": peak_rss()}]))
+        print(json.dumps([{"lib": lib, "workload": "W3", "value": rate, "unit": "samples/s", "samples": samples, "threads": threads, "peakRss": peak_rss()}]))
         return
     w1 = workload == "W1"
     net = nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10)) if w1 else cnn
@@ -99,7 +104,7 @@ def main():
         opt.step()
     batches = (60000 + bs - 1) // bs
     rate, samples = timed(batches, lambda b: min(bs, 60000 - b * bs), seconds, step)
-    print(json.dumps([{"lib": lib, "workload": workload, "value": rate, "unit": "samples/s", "samples": samples, "peakRss": peak_rss()}]))
+    print(json.dumps([{"lib": lib, "workload": workload, "value": rate, "unit": "samples/s", "samples": samples, "threads": threads, "peakRss": peak_rss()}]))
 
 
 if __name__ == "__main__":

@@ -124,6 +124,12 @@ export interface Backend {
   copyBox(src: Data, srcShape: readonly number[], srcStart: readonly number[],
           dst: Data, dstShape: readonly number[], dstStart: readonly number[], box: readonly number[]): void;
 
+  /**
+   * out[r·rowLen + i] = bytes[rows[r]·rowLen + i] / divisor: whole rows of bytes gathered and scaled
+   * to floats (a data set's batch: images kept as bytes, pixels / 255). Every row index is in range.
+   */
+  gatherBytes(bytes: Uint8Array, rows: ArrayLike<number>, rowLen: number, divisor: number, out: Data): void;
+
   // ---- matrix multiply ----
   /**
    * C = op(A)·op(B) + beta·C, with op(A):(M,K), op(B):(K,N), C:(M,N).

@@ -6,6 +6,7 @@ import type { Backend, Conv2dGeometry, Data, Pool2dGeometry } from './backend.js
 import { referenceBackend as ref } from './reference/index.js';
 import { createNodeWasmBackend } from './wasm/node.js';
 import { WasmBackend } from './wasm/index.js';
+import { ThreadPool } from './wasm/pool.js';
 import { setBackend, registerBackend } from './index.js';
 import { Random, manualSeed } from '../tensor/random.js';
 import { assertClose } from '../testing/helpers.js';
@@ -63,8 +64,9 @@ for (const [label, b] of backends) {
   test(`${label}: gemm in all four transpose cases`, async () => {
     await threaded.ready();
     for (const [M, N, K] of [[1, 1, 1], [1, 13, 7], [5, 1, 3], [7, 9, 300], [37, 129, 257], [130, 17, 5], [64, 128, 784], [3, 2100, 2],
-      // threaded: more rows than one packed block (2040), more columns than one (2048), several K blocks
-      [2047, 9, 70], [5, 2053, 260], [131, 67, 600]]) {
+      // on all 3 threads (3 grains of work or more): more rows than one packed block (2040), more
+      // columns than one (2048), several K blocks
+      [2047, 9, 180], [5, 2053, 300], [131, 67, 600]]) {
       for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
         for (const beta of [0, 1] as const) {
           const a = rand(ref, M * K), bb = rand(ref, K * N), c = rand(ref, M * N);
@@ -161,6 +163,22 @@ for (const [label, b] of backends) {
     }
   });
 
+  test(`${label}: gatherBytes gathers rows of bytes and divides them, bit for bit`, () => {
+    // Every byte value in every lane position, rows of awkward lengths, in a shuffled order with repeats.
+    for (const [rows, rowLen] of [[1, 1], [3, 17], [9, 256], [5, 784]]) {
+      const count = rows + 4;
+      const bytes = new Uint8Array(count * rowLen).map((_, i) => (i * 7 + (i >> 8)) & 255);
+      const order = Array.from({ length: rows }, (_, r) => (r * 5 + 3) % count);
+      order[0] = order[rows - 1]; // the same row twice
+      const want = new Float32Array(rows * rowLen);
+      ref.gatherBytes(bytes, order, rowLen, 255, want);
+      const got = b.alloc(rows * rowLen, 'float32');
+      b.gatherBytes(bytes, order, rowLen, 255, got);
+      assert.deepEqual(Array.from(got), Array.from(want), `gatherBytes ${rows}×${rowLen}`);
+      assert.equal(want[1 % want.length], Math.fround(bytes[order[0] * rowLen + (1 % rowLen)] / 255));
+    }
+  });
+
   test(`${label}: softmax, its backward, softmax cross-entropy and reductions`, async () => {
     for (const [rows, cols] of [[1, 1], [3, 7], [100, 10], [13, 1031]]) {
       const x = rand(ref, rows * cols, -20, 20), dy = rand(ref, rows * cols);
@@ -236,16 +254,53 @@ test('training the CNN gives the same loss curve on both backends', async () => 
 
 test('the wasm kernels give the same bits on 1 and on 3 threads', async () => {
   await threaded.ready();
-  // Large enough to run on the threads.
-  const g: Conv2dGeometry = { N: 30, C: 2, H: 20, W: 20, OC: 7, KH: 5, KW: 5, OH: 16, OW: 16, stride: 1, padding: 0 };
-  const x = rand(ref, 30 * 2 * 400), dy = rand(ref, 30 * 7 * 256), a = rand(ref, 130 * 300), bb = rand(ref, 300 * 70);
+  // Large enough to run on all 3 threads (3 grains of work or more, 24 when the pool is oversubscribed).
+  const g: Conv2dGeometry = { N: 80, C: 2, H: 36, W: 36, OC: 7, KH: 5, KW: 5, OH: 32, OW: 32, stride: 1, padding: 0 };
+  const x = rand(ref, 80 * 2 * 36 * 36), dy = rand(ref, 80 * 7 * 32 * 32), a = rand(ref, 130 * 2800), bb = rand(ref, 2800 * 70);
   const run = (k: WasmBackend) => {
     const dw = k.alloc(7 * 50, 'float32'), db = k.alloc(7, 'float32'), c = k.alloc(130 * 70, 'float32');
     k.conv2dBackwardFilter(copy(k, x), copy(k, dy), g, dw, db); // a sum over the batch
-    k.gemm(false, false, 130, 70, 300, copy(k, a), copy(k, bb), 0, c);
+    k.gemm(false, false, 130, 70, 2800, copy(k, a), copy(k, bb), 0, c);
     return [Array.from(dw), Array.from(db), Array.from(c)];
   };
+  const nts = threadsUsed(() => run(threaded));
+  assert.deepEqual(nts, [3, 3], 'both kernels ran on all 3 threads');
   assert.deepEqual(run(threaded), run(single));
+});
+
+/** The thread counts of the pool's jobs while fn runs (a call kept on the caller's thread is not a job). */
+function threadsUsed(fn: () => void): number[] {
+  const seen: number[] = [];
+  const run = ThreadPool.prototype.run;
+  ThreadPool.prototype.run = function (this: ThreadPool, kernel: string, args: number[], nt?: number) {
+    seen.push(nt ?? this.threads);
+    return run.call(this, kernel, args, nt);
+  };
+  try {
+    fn();
+  } finally {
+    ThreadPool.prototype.run = run;
+  }
+  return seen;
+}
+
+test('a kernel call gets threads by its work: one per grain, from 1 to all', async () => {
+  await threaded.ready();
+  // A grain is 2²⁰ multiply-adds (2¹⁵ elements), 8 times that when the pool has more threads than cores.
+  const s = threaded.oversubscribed ? 8 : 1;
+  const gemm = (grains: number) => threadsUsed(() => {
+    const [M, N, K] = [64, 128, 128 * s * grains];
+    threaded.gemm(false, false, M, N, K, threaded.alloc(M * K, 'float32'), threaded.alloc(K * N, 'float32'), 0, threaded.alloc(M * N, 'float32'));
+  });
+  assert.deepEqual(gemm(1 / 8), [], 'a small product stays on the calling thread');
+  assert.deepEqual(gemm(1), [], 'one grain: one thread');
+  assert.deepEqual(gemm(2), [2], 'two grains: two threads');
+  assert.deepEqual(gemm(16), [3], '16 grains: all 3 threads');
+  const axpy = (grains: number) => threadsUsed(() => {
+    const n = (1 << 15) * s * grains;
+    threaded.axpy(2, threaded.alloc(n, 'float32'), threaded.alloc(n, 'float32'));
+  });
+  assert.deepEqual([axpy(1 / 32), axpy(2), axpy(32)], [[], [2], [3]]);
 });
 
 test('the wasm backend trains to the same numbers on 1 and on 3 threads', async () => {

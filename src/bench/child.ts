@@ -13,5 +13,6 @@ switch (spec.lib) {
   case 'convnetjs': out = await runConvnetjs(spec.workload, spec.seconds); break;
   default: throw new Error(`unknown library ${spec.lib}`);
 }
-process.stdout.write(JSON.stringify(out) + '\n');
+const threads = spec.lib === 'zerograd-wasm' ? spec.threads ?? 2 : 1;
+process.stdout.write(JSON.stringify(out.map((m) => ({ ...m, threads }))) + '\n');
 process.exit(0);

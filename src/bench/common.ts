@@ -10,6 +10,8 @@ export interface Measurement {
   /** Samples per second (W1–W3) or GFLOP/s (W4); null when the library cannot run it. */
   value: number | null;
   unit: 'samples/s' | 'GFLOP/s';
+  /** Threads the library was allowed (1 for the single-threaded peers). */
+  threads?: number;
   /** Samples actually timed (less than the full workload when the time box ran out). */
   samples?: number;
   /** Peak resident memory of the measuring process, bytes. */

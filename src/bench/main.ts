@@ -1,6 +1,9 @@
-// `npm run bench`: zerograd and its JavaScript peers on the same workloads, side by side, in one run.
-// Each measurement runs in a fresh process; results print as a table with ratios and are saved as JSON.
+// `npm run bench`: zerograd and its peers on the same workloads, side by side, in one run.
+// Each measurement runs in a fresh process; results print as tables with ratios and are saved as JSON.
+//   npm run bench -- --threads 1,2,4     zerograd wasm and PyTorch at each thread count, plus a scaling table
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { availableParallelism, cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
@@ -11,14 +14,20 @@ import { embeddedMnistDir } from '../data/mnist.js';
 
 const CHILD = fileURLToPath(new URL('./child.js', import.meta.url));
 const TORCH = fileURLToPath(new URL('../../bench/torch_bench.py', import.meta.url));
+const require = createRequire(import.meta.url);
+const versionOf = (pkg: string): string => (JSON.parse(readFileSync(require.resolve(`${pkg}/package.json`), 'utf8')) as { version: string }).version;
+const ZEROGRAD_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-function measure(spec: object, timeoutS: number): Promise<Measurement[]> {
+function failed(lib: string, workload: string, threads: number, why: string): Measurement[] {
+  return [{ lib, workload, threads, value: null, unit: workload.startsWith('W4') ? 'GFLOP/s' : 'samples/s', peakRss: 0, note: `failed: ${why}` }];
+}
+
+function measure(spec: { lib: string; workload: string; threads: number; seconds: number }, timeoutS: number): Promise<Measurement[]> {
   return new Promise((resolve) => {
     execFile(process.execPath, [CHILD, JSON.stringify(spec)], { timeout: timeoutS * 1000, maxBuffer: 1 << 24 }, (err, stdout, stderr) => {
-      const s = spec as { lib: string; workload: string };
       if (err) {
         const why = err.killed ? `timed out after ${timeoutS}s` : (stderr.trim().split('\n').pop() ?? err.message);
-        resolve([{ lib: s.lib, workload: s.workload, value: null, unit: 'samples/s', peakRss: 0, note: `failed: ${why}` }]);
+        resolve(failed(spec.lib, spec.workload, spec.threads, why));
         return;
       }
       resolve(JSON.parse(stdout.trim().split('\n').pop()!) as Measurement[]);
@@ -26,72 +35,120 @@ function measure(spec: object, timeoutS: number): Promise<Measurement[]> {
   });
 }
 
-/** The same workload on PyTorch (bench/torch_bench.py), when it is installed. */
-function measureTorch(py: string, workload: string, seconds: number): Promise<Measurement[]> {
+/**
+ * The same workload on PyTorch (bench/torch_bench.py) on `threads` threads: torch.set_num_threads
+ * there, and OMP_NUM_THREADS / OPENBLAS_NUM_THREADS here, so that its BLAS uses no more either.
+ */
+function measureTorch(py: string, workload: string, seconds: number, threads: number): Promise<Measurement[]> {
+  const env = { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) };
   return new Promise((resolve) => {
-    execFile(py, [TORCH, embeddedMnistDir(), workload, String(seconds)], { timeout: (seconds * 6 + 120) * 1000, maxBuffer: 1 << 24 }, (err, stdout, stderr) => {
-      if (err) {
-        resolve([{ lib: 'PyTorch', workload, value: null, unit: 'samples/s', peakRss: 0, note: `failed: ${stderr.trim().split('\n').pop() ?? err.message}` }]);
-        return;
-      }
-      resolve(JSON.parse(stdout.trim().split('\n').pop()!) as Measurement[]);
-    });
+    execFile(py, [TORCH, embeddedMnistDir(), workload, String(seconds), String(threads)], { env, timeout: (seconds * 6 + 120) * 1000, maxBuffer: 1 << 24 },
+      (err, stdout, stderr) => {
+        if (err) resolve(failed('PyTorch', workload, threads, stderr.trim().split('\n').pop() ?? err.message));
+        else resolve(JSON.parse(stdout.trim().split('\n').pop()!) as Measurement[]);
+      });
   });
 }
 
-/** A Python that can import torch: $ZEROGRAD_PYTHON, python3 on the PATH, or Debian's /usr/bin/python3. */
-async function python(): Promise<string | null> {
+/** A Python that can import torch ($ZEROGRAD_PYTHON, python3 on the PATH, or Debian's /usr/bin/python3), and torch's version. */
+async function python(): Promise<{ py: string; version: string } | null> {
   for (const py of [process.env.ZEROGRAD_PYTHON, 'python3', '/usr/bin/python3']) {
     if (!py) continue;
-    const ok = await new Promise<boolean>((resolve) => execFile(py, ['-c', 'import torch'], (err) => resolve(!err)));
-    if (ok) return py;
+    const version = await new Promise<string | null>((resolve) =>
+      execFile(py, ['-c', 'import torch; print(torch.__version__)'], (err, out) => resolve(err ? null : out.trim())));
+    if (version) return { py, version };
   }
   return null;
 }
 
+/** Physical cores (lscpu's distinct core–socket pairs; two hyperthreads of one core count once), else the logical CPUs. */
+async function physicalCores(): Promise<number> {
+  const out = await new Promise<string>((resolve) => execFile('lscpu', ['-p=CORE,SOCKET'], (err, o) => resolve(err ? '' : o)));
+  const cores = new Set(out.split('\n').filter((l) => l && !l.startsWith('#')));
+  return cores.size || availableParallelism();
+}
+
+/** "1,2,4" -> [1, 2, 4], checked. */
+function threadList(s: string): number[] {
+  const list = s.split(',').map((t) => Number(t.trim()));
+  if (list.length === 0 || list.some((t) => !Number.isInteger(t) || t < 1)) {
+    throw new Error(`--threads: expected positive integers separated by commas (1,2,4), got '${s}'`);
+  }
+  return [...new Set(list)];
+}
+
 const fmt = (v: number | null, unit: string) => (v === null ? '—' : unit === 'GFLOP/s' ? v.toFixed(1) : Math.round(v).toLocaleString('en-US'));
 const mb = (b: number) => (b ? `${Math.round(b / 2 ** 20)} MB` : '—');
+const ratio = (a: number | null | undefined, b: number | null | undefined) => (a && b ? `${(a / b).toFixed(2)}×` : '—');
 
 const program = new Command('bench')
   .option('--workloads <list>', 'which workloads', 'W1,W2,W3,W4')
-  .option('--libs <list>', 'which libraries', 'zerograd-wasm,zerograd-wasm-1,zerograd-reference,tfjs-cpu,tfjs-wasm,convnetjs')
+  .option('--libs <list>', 'which libraries (zerograd-wasm and PyTorch run at every thread count; the others on one thread)',
+    'zerograd-wasm,zerograd-reference,tfjs-cpu,tfjs-wasm,convnetjs,pytorch')
   .option('--seconds <s>', 'time box per measurement (a workload stops early and reports the rate so far)', '20')
-  .option('--threads <n>', 'threads for zerograd wasm', String(availableParallelism()))
+  .option('--threads <list>', 'thread counts for zerograd wasm and PyTorch, e.g. 1,2,4,8,16', `1,${availableParallelism()}`)
   .option('--json <file>', 'also write the results here', 'bench-results.json')
   .parse();
 const o = program.opts();
 const seconds = Number(o.seconds);
-const threads = Number(o.threads);
-const libs = (o.libs as string).split(',');
+const threads = threadList(o.threads as string);
+const libs = (o.libs as string).split(',').map((l) => (l === 'zerograd-wasm-1' ? 'zerograd-wasm' : l));
 const workloads = (o.workloads as string).split(',') as WorkloadId[];
+const cores = await physicalCores();
+const over = (t: number) => t > cores;
 
-console.log(`zerograd benchmark — ${new Date().toISOString().slice(0, 10)}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, Node ${process.version}`);
+const torch = libs.includes('pytorch') ? await python() : null;
+console.log(`zerograd benchmark — ${new Date().toISOString().slice(0, 10)}, ${cpus()[0]?.model ?? 'unknown CPU'}, ` +
+  `${availableParallelism()} logical CPUs, ${cores} cores (lscpu), Node ${process.version}`);
+console.log(`versions: zerograd ${ZEROGRAD_VERSION}, TensorFlow.js ${versionOf('@tensorflow/tfjs')}, ConvNetJS ${versionOf('convnetjs')}, ` +
+  (torch ? `PyTorch ${torch.version} (${torch.py})` : 'PyTorch not measured (python3 -c "import torch" fails here)'));
+console.log(`threads: zerograd wasm and PyTorch at ${threads.map((t) => (over(t) ? `${t}*` : t)).join(', ')}; ` +
+  'zerograd reference, TensorFlow.js and ConvNetJS on 1' + (threads.some(over) ? ` (* more threads than the ${cores} cores: oversubscribed)` : ''));
 console.log(`W1–W3: samples per second over a time box of ${seconds}s after one warm-up batch; each measurement in its own process`);
 console.log(`W4: after ${WARMUP_SECONDS}s of warm-up, the best ${WINDOW_SECONDS}s window of ${Math.min(seconds, 3)}s, for every library\n`);
-const torch = await python();
-if (!torch) console.log('PyTorch: not measured (python3 -c "import torch" fails on this machine)\n');
-else console.log(`PyTorch: measured with ${torch}\n`);
 
 const all: Measurement[] = [];
 for (const w of workloads) {
   const rows: Measurement[] = [];
   for (const lib of libs) {
-    const spec = lib === 'zerograd-wasm-1' ? { lib: 'zerograd-wasm', threads: 1 } : { lib, threads };
-    const ms = await measure({ ...spec, workload: w, seconds }, seconds * 6 + 60);
-    rows.push(...ms);
+    if (lib === 'pytorch') continue;
+    for (const t of lib === 'zerograd-wasm' ? threads : [1]) rows.push(...(await measure({ lib, threads: t, workload: w, seconds }, seconds * 6 + 60)));
   }
-  if (torch) rows.push(...(await measureTorch(torch, w, seconds)));
+  if (torch) for (const t of threads) rows.push(...(await measureTorch(torch.py, w, seconds, t)));
   all.push(...rows);
-  const best = (name: string) => rows.filter((r) => r.workload === name && r.lib.startsWith('zerograd wasm×' + threads))[0];
+  // Each row against zerograd wasm at the same thread count and workload.
+  const zg = (r: Measurement) => rows.find((z) => z.lib.startsWith('zerograd wasm') && z.threads === r.threads && z.workload === r.workload);
   console.log(`${w}${w === 'W4' ? ' (GFLOP/s)' : ' (samples/s)'}`);
-  console.log(`  ${'library'.padEnd(22)} ${'workload'.padEnd(30)} ${'rate'.padStart(10)} ${'peak RSS'.padStart(9)}  zerograd ×${threads} / this`);
+  console.log(`  ${'library'.padEnd(26)} ${'threads'.padStart(7)} ${'workload'.padEnd(30)} ${'rate'.padStart(10)} ${'peak RSS'.padStart(9)}  zerograd wasm, same threads / this`);
   for (const r of rows) {
-    const z = best(r.workload);
-    const ratio = z && z.value && r.value ? `${(z.value / r.value).toFixed(1)}×` : '';
+    const z = zg(r);
+    const vs = z && z !== r ? ratio(z.value, r.value) : '';
     const partial = r.samples !== undefined && r.unit === 'samples/s' ? ` (${r.samples} timed)` : '';
-    console.log(`  ${r.lib.padEnd(22)} ${r.workload.padEnd(30)} ${fmt(r.value, r.unit).padStart(10)} ${mb(r.peakRss).padStart(9)}  ${ratio}${r.note ? `  ${r.note}` : ''}${partial}`);
+    const t = `${r.threads ?? 1}${over(r.threads ?? 1) ? '*' : ''}`;
+    console.log(`  ${r.lib.padEnd(26)} ${t.padStart(7)} ${r.workload.padEnd(30)} ${fmt(r.value, r.unit).padStart(10)} ${mb(r.peakRss).padStart(9)}  ${vs}${r.note ? `  ${r.note}` : ''}${partial}`);
   }
   console.log('');
 }
-writeFileAtomic(o.json as string, JSON.stringify({ date: new Date().toISOString(), cores: availableParallelism(), cpu: cpus()[0]?.model, node: process.version, results: all }, null, 2));
+
+if (threads.length > 1 || torch) {
+  // The scaling table: zerograd wasm and PyTorch at each thread count, each against its own rate on the fewest threads.
+  const t0 = Math.min(...threads);
+  console.log(`Scaling (speed-up: rate / own rate at ${t0} thread${t0 > 1 ? 's' : ''}${threads.some(over) ? `; * more threads than the ${cores} cores` : ''})`);
+  console.log(`| workload | threads | zerograd wasm | PyTorch${torch ? ` ${torch.version}` : ''} | zerograd / PyTorch | zerograd speed-up | PyTorch speed-up |`);
+  console.log('|---|---|---|---|---|---|---|');
+  const names = [...new Set(all.filter((r) => r.lib.startsWith('zerograd wasm')).map((r) => r.workload))];
+  const at = (prefix: string, name: string, t: number) => all.find((r) => r.lib.startsWith(prefix) && r.workload === name && r.threads === t);
+  for (const name of names) {
+    for (const t of threads) {
+      const z = at('zerograd wasm', name, t), p = at('PyTorch', name, t);
+      const unit = z?.unit ?? 'samples/s';
+      console.log(`| ${name} | ${t}${over(t) ? '*' : ''} | ${fmt(z?.value ?? null, unit)} | ${fmt(p?.value ?? null, unit)} | ${ratio(z?.value, p?.value)} | ` +
+        `${ratio(z?.value, at('zerograd wasm', name, t0)?.value)} | ${ratio(p?.value, at('PyTorch', name, t0)?.value)} |`);
+    }
+  }
+  console.log('');
+}
+writeFileAtomic(o.json as string, JSON.stringify({ date: new Date().toISOString(), cores, logicalCpus: availableParallelism(), cpu: cpus()[0]?.model,
+  node: process.version, versions: { zerograd: ZEROGRAD_VERSION, tfjs: versionOf('@tensorflow/tfjs'), convnetjs: versionOf('convnetjs'), pytorch: torch?.version ?? null },
+  threads, results: all }, null, 2));
 console.log(`saved ${o.json}`);

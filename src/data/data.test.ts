@@ -122,6 +122,18 @@ test('ImageDataset.subset: the chosen examples in the chosen order', () => {
   assert.throws(() => ds.subset([10]), /subset: index 10 is outside the dataset's 10 examples/);
 });
 
+test('ImageDataset.batch: rows by index, pixels / 255, labels; a bad index names itself', () => {
+  const { images, labels } = tinySet(10);
+  const ds = new ImageDataset(images, labels, 10, 4, 3);
+  const { x, y } = ds.batch([9, 0, 9]);
+  assert.deepEqual(x.shape, [3, 1, 4, 3]);
+  assert.deepEqual(Array.from(y), [9, 0, 9]);
+  assert.deepEqual(Array.from(x.data.subarray(12, 24)), Array.from(images.subarray(0, 12), (v) => Math.fround(v / 255)));
+  assert.throws(() => ds.batch([0, 10]), /batch: indices\[1\] is 10, expected an integer from 0 to 9/);
+  assert.throws(() => ds.batch([-1]), /batch: indices\[0\] is -1, expected an integer from 0 to 9/);
+  assert.throws(() => ds.batch([0.5]), /batch: indices\[0\] is 0.5/);
+});
+
 test('frameDigit: a dark digit on white paper becomes a centered white digit in a 20-pixel box', () => {
   const W = 100, H = 60;
   const gray = new Uint8Array(W * H).fill(255);

@@ -82,13 +82,16 @@ export class ImageDataset {
   batch(indices: ArrayLike<number>, lifetime: Lifetime = 'user'): { x: Tensor; y: Int32Array } {
     const B = indices.length;
     const px = this.pixels;
-    const x = backend().empty(B * px, 'float32', lifetime); // every pixel is written below
     const y = new Int32Array(B);
     for (let b = 0; b < B; b++) {
-      const src = indices[b] * px;
-      for (let i = 0; i < px; i++) x[b * px + i] = this.images[src + i] / 255;
-      y[b] = this.labels[indices[b]];
+      const j = indices[b];
+      if (!Number.isInteger(j) || j < 0 || j >= this.count) {
+        throw new Error(`batch: indices[${b}] is ${j}, expected an integer from 0 to ${this.count - 1} (the dataset's examples)`);
+      }
+      y[b] = this.labels[j];
     }
+    const x = backend().empty(B * px, 'float32', lifetime); // every pixel is written by gatherBytes
+    backend().gatherBytes(this.images, indices, px, 255, x); // x[b, i] = images[indices[b], i] / 255
     return { x: new Tensor(x, [B, this.channels, this.height, this.width]), y };
   }
 }

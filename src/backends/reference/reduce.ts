@@ -87,3 +87,11 @@ export function copyBox(src: Data, srcShape: readonly number[], srcStart: readon
     }
   }
 }
+
+/** out[r·rowLen + i] = bytes[rows[r]·rowLen + i] / divisor (see Backend.gatherBytes). */
+export function gatherBytes(bytes: Uint8Array, rows: ArrayLike<number>, rowLen: number, divisor: number, out: Data): void {
+  for (let r = 0; r < rows.length; r++) {
+    const src = rows[r] * rowLen;
+    for (let i = 0; i < rowLen; i++) out[r * rowLen + i] = bytes[src + i] / divisor;
+  }
+}

@@ -11,16 +11,27 @@
 import type { AdamHyper, Backend, BinaryOp, Conv2dGeometry, Data, Epilogue, Lifetime, Pool2dGeometry, ReduceOp, ScalarFunction } from '../backend.js';
 import { referenceBackend as ref } from '../reference/index.js';
 import * as bins from './generated/kernels.js';
-import { CONTROL_BYTES, ThreadPool, type SpawnThread } from './pool.js';
+import { ThreadPool, controlBytes, type SpawnThread } from './pool.js';
 import { WasmHeap, align } from './memory.js';
 import { KernelCall, THREADED_KERNELS, out, scratch, type ConvSizes, type KernelExports, type PoolSizes, type SingleArgs,
   type SingleKernels, type ThreadedArgs, type ThreadedKernels } from './kernels.js';
 
 const OPS: Record<string, number> = { add: 0, sub: 1, mul: 2, div: 3 };
 
-/** Work (elements or multiply-adds) below which a kernel stays on one thread: waking workers would cost more. */
+/**
+ * Work (elements or multiply-adds) that earns a kernel one more thread: a call gets
+ * ⌊work / grain⌋ threads, at least 1 and at most all of them. Below one grain, waking a worker
+ * (~0.4 µs spinning, ~35 µs asleep) and waiting for the slowest share costs more than it saves;
+ * so a small call stays on the caller, and a 16-thread pool gives a W1-sized product a few threads,
+ * not sixteen shares too thin to pay for their hand-off.
+ */
 const SMALL_ELEMENTS = 1 << 15;
 const SMALL_FLOPS = 1 << 20;
+/**
+ * With more threads than cores the threads block instead of spinning (see ./pool.ts), so waking
+ * one costs ~35 µs, about a grain and a half of work: then a thread must earn 8 grains.
+ */
+const OVERSUBSCRIBED_GRAIN = 8;
 /** Up to this many outputs, A·Bᵀ runs as blocked dot products (gemmNT) instead of the packed kernel. */
 const NT_MAX_OUTPUTS = 1 << 16;
 /**
@@ -70,6 +81,8 @@ export class WasmBackend implements Backend {
   readonly name = 'wasm';
   readonly threads: number;
   readonly relaxed: boolean;
+  /** More threads than cores: they block rather than spin, and each must earn OVERSUBSCRIBED_GRAIN grains. */
+  readonly oversubscribed: boolean;
   readonly memory: WebAssembly.Memory;
   private readonly k: KernelExports;
   private readonly pool: ThreadPool;
@@ -87,6 +100,7 @@ export class WasmBackend implements Backend {
     const shared = (o.shared ?? true) && support.threads;
     this.threads = shared && o.spawn !== undefined ? wantThreads : 1;
     this.relaxed = (o.relaxed ?? true) && support.relaxed;
+    this.oversubscribed = this.threads > 1 && (o.oversubscribed ?? false);
     const variant = `${this.relaxed ? 'relaxed' : 'simd'}_${shared ? 'shared' : 'single'}` as keyof typeof bins;
     const module = new WebAssembly.Module(decode(bins[variant]));
     // NOTE: a plain memory cannot grow without detaching tensors' views, so it starts at its full size
@@ -99,9 +113,9 @@ export class WasmBackend implements Backend {
     this.ownBuffers.add(this.memory.buffer);
     this.heap = new WasmHeap(this.memory, this.k.heapBase(), shared);
     this.syncBytes = this.k.syncBytes();
-    const control = this.heap.reserve(CONTROL_BYTES);
+    const control = this.heap.reserve(controlBytes(this.threads));
     this.pool = new ThreadPool(this.threads, this.k as unknown as Record<string, (...a: number[]) => unknown>, this.memory, control,
-      module, THREADED_KERNELS, o.spawn ?? (() => { throw new Error('no spawn'); }), o.oversubscribed ?? false);
+      module, THREADED_KERNELS, o.spawn ?? (() => { throw new Error('no spawn'); }), this.oversubscribed);
   }
 
   /** Resolves when the worker threads are running; await it before the first kernel. */
@@ -183,9 +197,10 @@ export class WasmBackend implements Backend {
     }
   }
 
-  /** Threads for a kernel: 1 for small work, else all of them (kernels and scratch assume one or the other). */
-  private nt(work: number, small: number): number {
-    return work < small ? 1 : this.threads;
+  /** Threads a kernel call deserves: one per `grain` of work, between 1 and all of them. */
+  private nt(work: number, grain: number): number {
+    const g = this.oversubscribed ? grain * OVERSUBSCRIBED_GRAIN : grain;
+    return Math.max(1, Math.min(this.threads, Math.floor(work / g)));
   }
 
   // ---- kernels ----
@@ -240,6 +255,25 @@ export class WasmBackend implements Backend {
     ref.copyBox(src, srcShape, srcStart, dst, dstShape, dstStart, box);
   }
 
+  gatherBytes(bytes: Uint8Array, rows: ArrayLike<number>, rowLen: number, divisor: number, out_: Data): void {
+    if (!f32(out_)) return ref.gatherBytes(bytes, rows, rowLen, divisor, out_);
+    // The rows are copied into the memory as they are (one memcpy each), then one SIMD pass widens
+    // the bytes to floats and divides: the JavaScript loop it replaces wrote a shared-memory view one
+    // float at a time, and cost a W1 step a third as much as its matrix products.
+    const n = rows.length * rowLen;
+    const p = this.heap.temporary(n);
+    try {
+      const staged = new Uint8Array(this.memory.buffer, p, n);
+      this.ownBuffers.add(staged.buffer);
+      // A plain view: Node's Buffer (what files are read into) makes a Buffer object per subarray.
+      const src = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+      for (let r = 0; r < rows.length; r++) staged.set(src.subarray(rows[r] * rowLen, (rows[r] + 1) * rowLen), r * rowLen);
+      this.single('bytesToFloat', [staged, n, divisor, out(out_ as Float32Array)]);
+    } finally {
+      this.heap.give(p);
+    }
+  }
+
   gemm(transA: boolean, transB: boolean, M: number, N: number, K: number, a: Data, b: Data, beta: 0 | 1, c: Data,
        epilogue: Epilogue = {}): void {
     const bias = epilogue.bias ?? null;
@@ -272,7 +306,7 @@ export class WasmBackend implements Backend {
 
   /** Threads for a convolution, and scratch for each: its im2col columns (after the shared counters). */
   private convWork(g: Conv2dGeometry): { nt: number; perThread: number; work: ReturnType<typeof scratch> } {
-    // 1 or all threads; with fewer images than threads, the extra threads find empty ranges.
+    // With fewer images than threads, the extra threads find no image left to claim.
     const nt = this.nt(g.N * g.OC * g.OH * g.OW * g.C * g.KH * g.KW, SMALL_FLOPS);
     const perThread = align(this.k.convScratchBytes(g.C, g.KH, g.KW, g.OH, g.OW));
     return { nt, perThread, work: scratch(this.syncBytes + perThread * nt, this.syncBytes) };

@@ -52,6 +52,7 @@ export interface SingleKernels {
   reduce(isMax: number, x: Ptr, outer: number, R: number, inner: number, out: Ptr, argmax: Ptr): void;
   dropoutMask(out: Ptr, n: number, threshold: number, keep: number, seed: number): void;
   zero(p: Ptr, bytes: number): void;
+  bytesToFloat(src: Ptr, n: number, divisor: number, out: Ptr): void;
 }
 
 /** Sizes and constants the kernels report, so they are defined once (in the AssemblyScript). */
@@ -62,6 +63,8 @@ export interface KernelInfo {
   gemmScratchBytes(): number;
   gemmSharedScratchBytes(nt: number): number;
   convScratchBytes(C: number, KH: number, KW: number, OH: number, OW: number): number;
+  /** Spins at the kernels' barriers before sleeping, for the calling thread's instance. */
+  setSpin(spins: number): void;
 }
 
 export type KernelExports = ThreadedKernels & SingleKernels & KernelInfo;
@@ -71,7 +74,7 @@ export const THREADED_KERNELS: ReadonlyArray<keyof ThreadedKernels> = ['gemm', '
   'conv2dBackwardFilter', 'sumParts', 'maxPool2d', 'maxPool2dBackward', 'avgPool2d', 'avgPool2dBackward', 'binary', 'relu',
   'reluBackward', 'scale', 'axpy', 'addRowVector', 'sumRows', 'sgdStep', 'adamStep'];
 
-type View = Float32Array | Int32Array;
+type View = Float32Array | Int32Array | Uint8Array;
 
 /** An output argument: if the array lives outside the memory, the kernel's result is copied back into it. */
 export class Out {
@@ -106,7 +109,7 @@ export class KernelCall {
   threaded<K extends keyof ThreadedKernels>(kernel: K, nt: number, args: ThreadedArgs<K>): void {
     const a = this.marshal(args as ReadonlyArray<Arg<Ptr> | number>);
     if (nt <= 1) (this.k[kernel] as (...a: number[]) => void)(...a, 0, 1);
-    else this.pool.run(kernel, a);
+    else this.pool.run(kernel, a, nt);
   }
 
   /** Run a kernel that works on the calling thread alone; returns what it returns. */
@@ -138,9 +141,10 @@ export class KernelCall {
       if (this.heap.isReleased(array)) throw new Error(RECLAIMED);
       return array.byteOffset;
     }
-    const p = this.heap.temporary(array.length * 4);
-    const copy = array instanceof Int32Array ? new Int32Array(this.heap.memory.buffer, p, array.length)
-      : new Float32Array(this.heap.memory.buffer, p, array.length);
+    const p = this.heap.temporary(array.byteLength);
+    const buffer = this.heap.memory.buffer;
+    const copy = array instanceof Int32Array ? new Int32Array(buffer, p, array.length)
+      : array instanceof Uint8Array ? new Uint8Array(buffer, p, array.length) : new Float32Array(buffer, p, array.length);
     copy.set(array);
     this.after.push(() => {
       if (output) array.set(copy);

@@ -3,22 +3,31 @@
 // (worker_threads in Node, Web Workers in browsers); both run `workerLoop` below.
 //
 // Protocol, on an Int32Array control block inside the shared memory:
-//   GEN      bumped by the main thread for each job; workers wait for it to change
 //   PENDING  workers still running the current job; the last one to finish notifies
-//   KERNEL   index of the kernel to run (−1: exit), ARGC its argument count
+//   KERNEL   index of the kernel to run (−1: exit), ARGC its argument count, NT the threads it runs on
 //   READY    workers that have started
+//   one wake slot per worker (a cache line each): the main thread bumps the slot of each worker a
+//   job needs, so a job on 2 of 16 threads wakes one worker and the other 14 sleep on.
 // Arguments travel as float64 values after the header (every i32/f32 argument fits exactly).
 // NOTE: waking a thread blocked in Atomics.wait costs ~35 µs, spinning on Atomics.load ~0.4 µs,
-// so both sides spin a little before they block.
+// so both sides spin a little before they block — unless there are more threads than cores, where
+// a spinning thread would hold a core that a thread with work needs: then they block at once.
 
-export const GEN = 0;
 export const PENDING = 1;
 export const KERNEL = 2;
 export const ARGC = 3;
 export const READY = 4;
+export const NT = 5;
 export const ARGS_OFFSET = 64; // bytes from the control block start to the float64 arguments
 export const MAX_ARGS = 32;
-export const CONTROL_BYTES = ARGS_OFFSET + 8 * MAX_ARGS;
+const SLOTS_OFFSET = ARGS_OFFSET + 8 * MAX_ARGS;
+const SLOT_BYTES = 64;
+/** Bytes of the control block for a pool of `threads` threads. */
+export function controlBytes(threads: number): number {
+  return SLOTS_OFFSET + SLOT_BYTES * Math.max(1, threads);
+}
+/** The Int32Array index of worker tid's wake slot. */
+const slot = (tid: number): number => (SLOTS_OFFSET + SLOT_BYTES * tid) / 4;
 const SPIN = 200000;
 
 /** What a thread needs to start: the compiled kernels, the shared memory and its place in the pool. */
@@ -40,18 +49,20 @@ type Exported = Record<string, (...args: number[]) => unknown>;
 export function workerLoop(init: WorkerInit): void {
   const instance = new WebAssembly.Instance(init.module, { env: { memory: init.memory, abort: () => { throw new Error('wasm abort'); } } });
   const exports = instance.exports as unknown as Exported;
-  const ctl = new Int32Array(init.memory.buffer, init.control, ARGS_OFFSET / 4);
+  exports.setSpin(init.spin); // the kernels' own barriers spin (or not) as this thread does
+  const ctl = new Int32Array(init.memory.buffer, init.control, controlBytes(init.threads) / 4);
   const args = new Float64Array(init.memory.buffer, init.control + ARGS_OFFSET, MAX_ARGS);
   const fns = init.kernels.map((k) => exports[k]);
+  const mine = slot(init.tid);
   Atomics.add(ctl, READY, 1);
   Atomics.notify(ctl, READY);
-  let seen = Atomics.load(ctl, GEN);
+  let seen = Atomics.load(ctl, mine);
   for (;;) {
-    let g = Atomics.load(ctl, GEN);
-    for (let s = 0; g === seen && s < init.spin; s++) g = Atomics.load(ctl, GEN);
+    let g = Atomics.load(ctl, mine);
+    for (let s = 0; g === seen && s < init.spin; s++) g = Atomics.load(ctl, mine);
     while (g === seen) {
-      Atomics.wait(ctl, GEN, seen);
-      g = Atomics.load(ctl, GEN);
+      Atomics.wait(ctl, mine, seen);
+      g = Atomics.load(ctl, mine);
     }
     seen = g;
     const k = Atomics.load(ctl, KERNEL);
@@ -60,7 +71,7 @@ export function workerLoop(init: WorkerInit): void {
     const a: number[] = new Array(argc + 2);
     for (let i = 0; i < argc; i++) a[i] = args[i];
     a[argc] = init.tid;
-    a[argc + 1] = init.threads;
+    a[argc + 1] = ctl[NT];
     fns[k](...a);
     if (Atomics.sub(ctl, PENDING, 1) === 1) Atomics.notify(ctl, PENDING);
   }
@@ -81,7 +92,8 @@ export class ThreadPool {
   constructor(readonly threads: number, private readonly exports: Exported, memory: WebAssembly.Memory,
               control: number, module: WebAssembly.Module, kernels: readonly string[], spawn: SpawnThread, oversubscribed = false) {
     this.spin = oversubscribed ? 0 : SPIN;
-    this.ctl = new Int32Array(memory.buffer, control, ARGS_OFFSET / 4);
+    exports.setSpin(this.spin);
+    this.ctl = new Int32Array(memory.buffer, control, controlBytes(threads) / 4);
     this.args = new Float64Array(memory.buffer, control + ARGS_OFFSET, MAX_ARGS);
     this.kernelIndex = new Map(kernels.map((k, i) => [k, i]));
     for (let tid = 1; tid < threads; tid++) {
@@ -103,10 +115,16 @@ export class ThreadPool {
     this.started = true;
   }
 
-  /** Run kernel(...args, tid, threads) on every thread (the caller is thread 0) and wait for all. */
-  run(kernel: string, args: number[]): void {
+  /**
+   * Run kernel(...args, tid, nt) on threads 0..nt−1 (the caller is thread 0; default: all of them)
+   * and wait for them. Workers beyond nt are not woken.
+   */
+  run(kernel: string, args: number[], nt = this.threads): void {
     const fn = this.exports[kernel];
-    if (this.threads === 1) {
+    if (!(Number.isInteger(nt) && nt >= 1 && nt <= this.threads)) {
+      throw new Error(`wasm backend: a kernel asked for nt = ${nt} threads, expected 1 to ${this.threads}`);
+    }
+    if (nt === 1) {
       fn(...args, 0, 1);
       return;
     }
@@ -115,10 +133,10 @@ export class ThreadPool {
     for (let i = 0; i < args.length; i++) this.args[i] = args[i];
     ctl[ARGC] = args.length;
     ctl[KERNEL] = this.kernelIndex.get(kernel)!;
-    Atomics.store(ctl, PENDING, this.threads - 1);
-    Atomics.add(ctl, GEN, 1);
-    Atomics.notify(ctl, GEN);
-    fn(...args, 0, this.threads);
+    ctl[NT] = nt;
+    Atomics.store(ctl, PENDING, nt - 1);
+    for (let tid = 1; tid < nt; tid++) this.wake(tid);
+    fn(...args, 0, nt);
     let p = Atomics.load(ctl, PENDING);
     for (let s = 0; p !== 0 && s < this.spin; s++) p = Atomics.load(ctl, PENDING);
     while (p !== 0) {
@@ -127,12 +145,17 @@ export class ThreadPool {
     }
   }
 
+  /** Bump worker tid's slot (publishing the job written before it) and wake it if it sleeps. */
+  private wake(tid: number): void {
+    Atomics.add(this.ctl, slot(tid), 1);
+    Atomics.notify(this.ctl, slot(tid));
+  }
+
   /** Stop the workers. */
   close(): void {
     if (this.threads > 1) {
       Atomics.store(this.ctl, KERNEL, -1);
-      Atomics.add(this.ctl, GEN, 1);
-      Atomics.notify(this.ctl, GEN);
+      for (let tid = 1; tid < this.threads; tid++) this.wake(tid);
     }
     for (const h of this.handles) h.terminate();
   }

@@ -101,10 +101,31 @@ export function sumRows(dy: usize, rows: i32, cols: i32, out: usize, accumulate:
   }
 }
 
-/** SGD, a fast path of sgdUpdate (src/optim/sgd.ts): g' = g + wd·p; with momentum v = μ·v + g', p −= lr·v; without (v = 0): p −= lr·g'. */
+/**
+ * SGD, a fast path of sgdUpdate (src/optim/sgd.ts): g' = g + wd·p; with momentum v = μ·v + g', p −= lr·v; without (v = 0): p −= lr·g'.
+ * Four lanes at a time: f32x4 mul/add/sub round each lane exactly as the scalar f32 operations do
+ * (no fused multiply-add here), so the result does not depend on where the vector loop ends.
+ */
 export function sgdStep(p: usize, g: usize, v: usize, n: i32, lr: f32, momentum: f32, wd: f32, tid: i32, nt: i32): void {
   const i0 = lo4(n, tid, nt), i1 = hi4(n, tid, nt);
-  for (let i = i0; i < i1; i++) {
+  const vlr = f32x4.splat(lr), vwd = f32x4.splat(wd), vmu = f32x4.splat(momentum);
+  let i = i0;
+  if (v) {
+    for (; i + 4 <= i1; i += 4) {
+      const pi = v128.load(at(p, i));
+      const grad = f32x4.add(v128.load(at(g, i)), f32x4.mul(vwd, pi));
+      const vi = f32x4.add(f32x4.mul(vmu, v128.load(at(v, i))), grad);
+      v128.store(at(v, i), vi);
+      v128.store(at(p, i), f32x4.sub(pi, f32x4.mul(vlr, vi)));
+    }
+  } else {
+    for (; i + 4 <= i1; i += 4) {
+      const pi = v128.load(at(p, i));
+      const grad = f32x4.add(v128.load(at(g, i)), f32x4.mul(vwd, pi));
+      v128.store(at(p, i), f32x4.sub(pi, f32x4.mul(vlr, grad)));
+    }
+  }
+  for (; i < i1; i++) {
     const grad = load<f32>(at(g, i)) + wd * load<f32>(at(p, i));
     if (v) {
       const vi = momentum * load<f32>(at(v, i)) + grad;
@@ -160,4 +181,27 @@ export function dropoutMask(out: usize, n: i32, threshold: u32, keep: f32, seed:
     s ^= s << 5;
     store<f32>(out + (<usize>i << 2), s >= threshold ? keep : 0);
   }
+}
+
+/**
+ * out[i] = src[i] / divisor for n bytes: pixels 0–255 to floats (a data set's batch, the fast path
+ * of Backend.gatherBytes once its rows are copied in). 16 bytes widen to four f32x4 per step.
+ * NOTE: divided, not multiplied by 1/divisor: x/255 and x·(1/255) differ in the last bit for some
+ * bytes, and the reference divides. f32 division is correctly rounded, and so is JavaScript's
+ * float64 division stored into a Float32Array for these quotients (a/255's binary expansion repeats
+ * a's 8 bits, so it never lands on the halfway point that double rounding would break).
+ */
+export function bytesToFloat(src: usize, n: i32, divisor: f32, out: usize): void {
+  const d = f32x4.splat(divisor);
+  let i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const bytes = v128.load(src + <usize>i);
+    const lo = i16x8.extend_low_i8x16_u(bytes), hi = i16x8.extend_high_i8x16_u(bytes);
+    const o = at(out, i);
+    v128.store(o, f32x4.div(f32x4.convert_i32x4_u(i32x4.extend_low_i16x8_u(lo)), d));
+    v128.store(o, f32x4.div(f32x4.convert_i32x4_u(i32x4.extend_high_i16x8_u(lo)), d), 16);
+    v128.store(o, f32x4.div(f32x4.convert_i32x4_u(i32x4.extend_low_i16x8_u(hi)), d), 32);
+    v128.store(o, f32x4.div(f32x4.convert_i32x4_u(i32x4.extend_high_i16x8_u(hi)), d), 48);
+  }
+  for (; i < n; i++) store<f32>(at(out, i), <f32>load<u8>(src + <usize>i) / divisor);
 }

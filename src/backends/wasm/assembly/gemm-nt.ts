@@ -8,6 +8,10 @@ import { epilogue, fma } from './gemm';
  * (9 accumulators + 6 loaded vectors fit the 15 registers). Fast for the shapes of dense layers
  * and of the convolution filter gradient, where packing a transposed operand would cost more than
  * the arithmetic. Epilogue: + bias[n] (N values, or 0 for none), then ReLU if relu.
+ * Rows and columns left over from the 3×3 blocks go three dot products at a time (3×1, 1×3): one
+ * dot product alone is a single chain of dependent multiply-adds, four times slower per element.
+ * Every C element is the same chain of multiply-adds in every block shape, so the result does not
+ * depend on which block computed it (nor on how the rows were split between threads).
  */
 export function gemmNTBlock(M: i32, N: i32, K: i32, a: usize, b: usize, beta: i32, c: usize, m0: i32, m1: i32,
                             bias: usize, relu: bool): void {
@@ -35,14 +39,31 @@ export function gemmNTBlock(M: i32, N: i32, K: i32, a: usize, b: usize, beta: i3
     }
     for (; n < N; n++) {
       const b0 = b + <usize>n * rowA;
-      finishDot(dot4(a0, b0, K4), a0, b0, K4, K, c, m, n, N, beta, bias, relu);
-      finishDot(dot4(a1, b0, K4), a1, b0, K4, K, c, m + 1, n, N, beta, bias, relu);
-      finishDot(dot4(a2, b0, K4), a2, b0, K4, K, c, m + 2, n, N, beta, bias, relu);
+      let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0);
+      for (let k: usize = 0; k < <usize>K4 * 4; k += 16) {
+        const y0 = v128.load(b0 + k);
+        s0 = fma(v128.load(a0 + k), y0, s0); s1 = fma(v128.load(a1 + k), y0, s1); s2 = fma(v128.load(a2 + k), y0, s2);
+      }
+      finishDot(s0, a0, b0, K4, K, c, m, n, N, beta, bias, relu);
+      finishDot(s1, a1, b0, K4, K, c, m + 1, n, N, beta, bias, relu);
+      finishDot(s2, a2, b0, K4, K, c, m + 2, n, N, beta, bias, relu);
     }
   }
   for (; m < m1; m++) {
     const a0 = a + <usize>m * rowA;
-    for (let n = 0; n < N; n++) {
+    let n = 0;
+    for (; n + 3 <= N; n += 3) {
+      const b0 = b + <usize>n * rowA, b1 = b0 + rowA, b2 = b1 + rowA;
+      let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0);
+      for (let k: usize = 0; k < <usize>K4 * 4; k += 16) {
+        const x0 = v128.load(a0 + k);
+        s0 = fma(x0, v128.load(b0 + k), s0); s1 = fma(x0, v128.load(b1 + k), s1); s2 = fma(x0, v128.load(b2 + k), s2);
+      }
+      finishDot(s0, a0, b0, K4, K, c, m, n, N, beta, bias, relu);
+      finishDot(s1, a0, b1, K4, K, c, m, n + 1, N, beta, bias, relu);
+      finishDot(s2, a0, b2, K4, K, c, m, n + 2, N, beta, bias, relu);
+    }
+    for (; n < N; n++) {
       const b0 = b + <usize>n * rowA;
       finishDot(dot4(a0, b0, K4), a0, b0, K4, K, c, m, n, N, beta, bias, relu);
     }

@@ -266,16 +266,29 @@ export function gemmSharedScratchBytes(nt: i32): i32 {
   return v;
 }
 
+/** Spins at a barrier before sleeping: set per thread by the pool (0 when there are more threads than cores). */
+let barrierSpins: i32 = 100000;
+
+/** How long this thread spins at a barrier before it sleeps (the pool calls it on every thread). */
+export function setSpin(spins: i32): void {
+  barrierSpins = min(spins, 100000);
+}
+
 /**
  * Wait until `arrivals` threads in all have reached a barrier, counting this one. The others run
  * this kernel too and arrive within a unit's time, so spin; if they do not (more threads than
- * cores), sleep in short waits so that they get the core.
+ * cores: then no spinning at all), sleep until the last one to arrive wakes the sleepers (the
+ * timeout only guards against a lost wake-up).
  */
 @inline function barrier(counter: usize, arrivals: i32): void {
   if (ASC_FEATURE_THREADS) {
     let seen = atomic.add<i32>(counter, 1) + 1;
+    if (seen >= arrivals) {
+      atomic.notify(counter, -1);
+      return;
+    }
     for (let spins = 0; seen < arrivals; spins++) {
-      if (spins > 100000) memory.atomic.wait32(counter, seen, 50000); // 50 µs, woken by no one
+      if (spins >= barrierSpins) memory.atomic.wait32(counter, seen, 1000000); // 1 ms at most
       seen = atomic.load<i32>(counter);
     }
   }

@@ -1,11 +1,11 @@
 // zerograd's WebAssembly kernels. Memory is imported (and shared between threads); the
 // TypeScript side allocates every buffer and passes byte offsets, so no runtime allocator runs here.
-export { gemm, gemmBlock, gemmScratchBytes, gemmSharedScratchBytes } from './gemm';
+export { gemm, gemmBlock, gemmScratchBytes, gemmSharedScratchBytes, setSpin } from './gemm';
 export { gemmNT } from './gemm-nt';
 import { SYNC_BYTES } from './gemm';
 export { conv2d, conv2dBackwardInput, conv2dBackwardFilter, convScratchBytes, sumParts, maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward } from './conv';
 export { softmax, softmaxBackward, softmaxCrossEntropy, reduce } from './softmax';
-export { binary, relu, reluBackward, scale, axpy, addRowVector, sumRows, sgdStep, adamStep, zero, dropoutMask } from './elementwise';
+export { binary, relu, reluBackward, scale, axpy, addRowVector, sumRows, sgdStep, adamStep, zero, dropoutMask, bytesToFloat } from './elementwise';
 
 /** First byte after the module's static data: the TypeScript allocator starts above it. */
 export function heapBase(): usize {
