@@ -21,7 +21,8 @@ test('glossary: every term names code that exists and things to run that exist',
     'Convolution', 'Kernel', 'Feature map', 'Activation function', 'Non-linearity', 'ReLU', 'Sigmoid', 'Pooling', 'Downsampling', 'Flatten',
     'Fully connected', 'Softmax', 'Probability distribution', 'Learning rate', 'Gradient descent', 'Backpropagation', 'Representation learning', 'Region-based CNN',
     'Region proposal', 'Intersection over union', 'Selective search', 'Warping', 'Hard-negative mining', 'Bounding-box regression',
-    'Non-maximum suppression', 'Precision and recall', 'Average precision'];
+    'Non-maximum suppression', 'Precision and recall', 'Average precision', 'Batch normalization', 'Residual connection',
+    'Global average pooling', 'Stride', 'Padding', 'Data augmentation'];
   for (const term of required) assert.ok(sections.some((s) => s.startsWith(term)), `glossary lacks '${term}'`);
   for (const s of sections) {
     const title = s.split('\n')[0];
