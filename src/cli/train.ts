@@ -193,7 +193,7 @@ export async function train(flags: TrainOptions, given: (key: string) => boolean
     }
   } catch (e) {
     progress.stop();
-    if (e instanceof zg.DivergedError) throw divergedError(e, o, config);
+    if (e instanceof zg.DivergedError) throw divergedError(e, config);
     throw e;
   } finally {
     interrupt.dispose();
@@ -227,12 +227,9 @@ export async function train(flags: TrainOptions, given: (key: string) => boolean
   }
 }
 
-/** The command line's words for a DivergedError: the flag to change and the value to try (lowerLearningRate of --lr). */
-function divergedError(e: zg.DivergedError, o: TrainOptions, config: zg.ResolvedConfig): UserError {
-  const next = zg.lowerLearningRate(config.lr, config.optimizer);
-  const why = next === zg.DEFAULT_LR[config.optimizer] ? ` (the default for ${o.optimizer})` : '';
-  return new UserError(`training diverged: ${e.reason} at epoch ${e.epoch + 1}, batch ${e.batch + 1} ` +
-    `(--optimizer ${o.optimizer} --lr ${config.lr}); try --lr ${next}${why}`);
+/** The command line's words for a DivergedError: the flag to change and the value to try (divergenceAdvice, shared with the explainer). */
+function divergedError(e: zg.DivergedError, config: zg.ResolvedConfig): UserError {
+  return new UserError(zg.divergenceAdvice(e, config.optimizer, config.lr));
 }
 
 /**

@@ -12,7 +12,7 @@ import { Random, defaultRandom, type RandomState } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { backend } from '../backends/index.js';
 import '../ops/methods.js'; // argmax() and softmax() on tensors
-import { lowerLearningRate, optimizerName } from './config.js';
+import { DEFAULT_LR, lowerLearningRate, optimizerName, type OptimizerName } from './config.js';
 
 /**
  * Thrown when training diverges: the loss became NaN or infinite, or stayed far above its start
@@ -25,6 +25,21 @@ export class DivergedError extends Error {
     super(`training diverged: ${reason} at epoch ${epoch + 1}, batch ${batch + 1} (learning rate ${lr}); ` +
       `try a lower learning rate, e.g. ${suggestedLr}`);
   }
+}
+
+/**
+ * The advice for a run that diverged, in the words of the tool that started it: the command line
+ * names its flags (`--optimizer adam --lr 100`), the explainer its form's fields. One text, so both
+ * say the same thing: where it diverged, and the rate to try (lowerLearningRate of the rate the
+ * run was started with, which a schedule may since have changed).
+ * @example divergenceAdvice(e, 'sgd', 50, { optimizer: 'optimizer', lr: 'learning rate', sep: ', ' })
+ */
+export function divergenceAdvice(e: DivergedError, optimizer: OptimizerName, lr: number,
+  names: { optimizer: string; lr: string; sep: string } = { optimizer: '--optimizer', lr: '--lr', sep: ' ' }): string {
+  const next = lowerLearningRate(lr, optimizer);
+  const why = next === DEFAULT_LR[optimizer] ? ` (the default for ${optimizer})` : '';
+  return `training diverged: ${e.reason} at epoch ${e.epoch + 1}, batch ${e.batch + 1} ` +
+    `(${names.optimizer} ${optimizer}${names.sep}${names.lr} ${lr}); try ${names.lr} ${next}${why}`;
 }
 
 /**

@@ -43,6 +43,7 @@ export function setModel(model: zg.Module, label: string): void {
   list.append(total);
   buildInside();
   runNetwork();
+  document.dispatchEvent(new Event('zerograd:model'));
 }
 
 export async function loadServedModel(): Promise<void> {
@@ -160,16 +161,27 @@ export function runNetwork(): void {
       paintMap(v.strip, t.data, t.size, 1, { lo: Math.min(0, ...t.data), hi: Math.max(1e-6, ...t.data) });
     }
   });
-  const logits = outs[outs.length - 1];
-  const p = zg.noGrad(() => logits.softmax(-1)).toArray();
-  state.probabilities = p;
-  const top = p.indexOf(Math.max(...p));
-  document.querySelectorAll<HTMLElement>('#bars .bar').forEach((b, c) => {
-    (b.querySelector('.fill') as HTMLElement).style.width = `${(100 * p[c]).toFixed(1)}%`;
-    b.querySelector('.pct')!.textContent = `${(100 * p[c]).toFixed(1)}%`;
-    b.classList.toggle('top', c === top);
-  });
-  $('#prediction').textContent = `${top}`;
-  $('#prediction').dataset.class = String(top);
+  showPrediction(outs[outs.length - 1]);
 }
 
+/**
+ * The probabilities and the prediction, or none for a blank input (a network always answers
+ * something — for an empty pad that answer would be noise, so the page shows none).
+ */
+function showPrediction(logits: zg.Tensor): void {
+  const blank = state.input.every((v) => v === 0);
+  const p = blank ? [] : zg.noGrad(() => logits.softmax(-1)).toArray();
+  state.probabilities = p;
+  const top = blank ? -1 : p.indexOf(Math.max(...p));
+  document.querySelectorAll<HTMLElement>('#bars .bar').forEach((b, c) => {
+    (b.querySelector('.fill') as HTMLElement).style.width = blank ? '0' : `${(100 * p[c]).toFixed(1)}%`;
+    b.querySelector('.pct')!.textContent = blank ? '–' : `${(100 * p[c]).toFixed(1)}%`;
+    b.classList.toggle('top', c === top);
+  });
+  const pred = $('#prediction');
+  pred.textContent = blank ? 'none (draw a digit)' : `${top}`;
+  pred.dataset.class = blank ? '' : String(top);
+  const truth = $('#truth');
+  truth.textContent = state.truth === null ? '' : state.truth === top ? `✓ true label ${state.truth}` : `✗ wrong: the true label is ${state.truth}`;
+  truth.className = state.truth === null ? '' : state.truth === top ? 'right' : 'wrong';
+}

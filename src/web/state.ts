@@ -17,7 +17,10 @@ export interface State {
   input: Float32Array;
   /** Output of every layer for the current input (batch of one). */
   outputs: zg.Tensor[];
+  /** Softmax of the last layer; empty while the input is blank (nothing to predict). */
   probabilities: number[];
+  /** The true label of the input, when it is a test digit. */
+  truth: number | null;
   loss: Array<[number, number]>;
   testAccuracy: Array<[number, number]>;
   trainAccuracy: Array<[number, number]>;
@@ -29,7 +32,7 @@ export interface State {
 }
 
 export const state: State = {
-  model: zg.cnn({ kernels: 8, hidden: 32 }), label: 'untrained CNN', input: new Float32Array(784), outputs: [], probabilities: [],
+  model: zg.cnn({ kernels: 8, hidden: 32 }), label: 'untrained CNN', input: new Float32Array(784), outputs: [], probabilities: [], truth: null,
   loss: [], testAccuracy: [], trainAccuracy: [], trainedModel: null, training: 'idle', testSet: null, maxFrameGap: 0,
 };
 

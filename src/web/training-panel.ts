@@ -1,39 +1,122 @@
-// The training panel: the form, the worker that trains, the live charts, kernels and predictions.
+// The training panel: the form (every field checked, errors beside the Train button), the worker
+// that trains, the live charts, kernels and predictions. Each run starts from a clean panel, and a
+// download or "show this model" takes a fresh snapshot of the weights from the worker.
 import * as zg from '../index.js';
 import { mapCanvas, paintMap } from './draw.js';
-import { lineChart, type ChartSeries } from './charts.js';
+import { lineChart, smooth } from './charts.js';
 import { WATCHED_DIGITS, type FromWorker, type TrainConfig } from './protocol.js';
-import { $, el, message, state } from './state.js';
+import { $, el, state } from './state.js';
 import { setModel } from './stages.js';
 
 let worker: Worker | null = null;
+let runs = 0;
+/** Snapshot requests waiting for the worker, by id. */
+const snapshots = new Map<number, (bytes: Uint8Array) => void>();
+let nextSnapshot = 1;
 
-function trainConfig(): TrainConfig {
-  const num = (id: string) => Number(($(`#${id}`) as HTMLInputElement).value);
-  const hidden = ($('#t-hidden') as HTMLInputElement).value.split(',').map((s) => Number(s.trim())).filter((n) => Number.isInteger(n) && n > 0);
-  return {
-    arch: ($('#t-arch') as HTMLSelectElement).value as TrainConfig['arch'], hidden, kernels: num('t-kernels'), kernelSize: num('t-kernel-size'),
-    pool: ($('#t-pool') as HTMLSelectElement).value as 'max' | 'avg', lr: num('t-lr'), optimizer: ($('#t-optimizer') as HTMLSelectElement).value as TrainConfig['optimizer'],
+/** The form's fields, by the configuration's name for them (ConfigError.field) and the label the page shows. */
+const FIELDS = {
+  hidden: ['t-hidden', 'hidden sizes'], kernels: ['t-kernels', 'kernels'], kernelSize: ['t-kernel-size', 'kernel size'],
+  lr: ['t-lr', 'learning rate'], batchSize: ['t-batch', 'batch size'], epochs: ['t-epochs', 'epochs'], limit: ['t-limit', 'training images'],
+} as const;
+type Field = keyof typeof FIELDS;
+
+class FormError extends Error {
+  constructor(readonly field: Field, detail: string) {
+    super(`${FIELDS[field][1]}: ${detail}`);
+  }
+}
+
+const value = (f: Field): string => ($(`#${FIELDS[f][0]}`) as HTMLInputElement).value;
+
+/** A whole number in [lo, hi], written as digits only ("abc", "2.5" and "" are refused, not replaced). */
+function wholeNumber(f: Field, lo: number, hi: number): number {
+  const v = value(f).trim();
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n < lo || n > hi) throw new FormError(f, `expected a whole number from ${lo} to ${hi.toLocaleString('en-US')}, got '${v}'`);
+  return n;
+}
+
+/** The form as a configuration, or a FormError naming the field, what it holds and what it expects. */
+export function readForm(): TrainConfig {
+  const arch = ($('#t-arch') as HTMLSelectElement).value as TrainConfig['arch'];
+  const h = value('hidden').trim();
+  if (!/^\d+(\s*,\s*\d+)*$/.test(h)) throw new FormError('hidden', `expected positive whole numbers separated by commas (e.g. 128 or 256,128), got '${h}'`);
+  const lrText = value('lr').trim();
+  const lr = Number(lrText);
+  if (lrText === '' || !Number.isFinite(lr) || lr <= 0) throw new FormError('lr', `expected a positive number (e.g. 0.001), got '${lrText}'`);
+  const config: TrainConfig = {
+    arch, hidden: h.split(',').map((s) => Number(s.trim())), kernels: wholeNumber('kernels', 1, 256), kernelSize: wholeNumber('kernelSize', 1, 9),
+    pool: ($('#t-pool') as HTMLSelectElement).value as 'max' | 'avg', lr, optimizer: ($('#t-optimizer') as HTMLSelectElement).value as TrainConfig['optimizer'],
     // The page keeps the learning rate constant (the command line's default is a cosine schedule).
-    schedule: 'none', batchSize: num('t-batch'), epochs: num('t-epochs'), limit: num('t-limit'), seed: 1,
+    schedule: 'none', batchSize: wholeNumber('batchSize', 1, 60000), epochs: wholeNumber('epochs', 1, 100), limit: wholeNumber('limit', 1, 60000), seed: 1,
   };
+  // What the form cannot see (a dnn needs two sizes, an mlp one): the same checks as the command line's.
+  try {
+    zg.resolveConfig(config);
+  } catch (e) {
+    if (e instanceof zg.ConfigError && e.field in FIELDS) throw new FormError(e.field as Field, e.detail);
+    throw e;
+  }
+  return config;
+}
+
+/** An error of the training panel, shown beside the Train button (and the field it is about marked). */
+function trainError(text: string, field?: Field): void {
+  const box = $('#train-error');
+  box.textContent = text;
+  box.hidden = text === '';
+  for (const [f, [id]] of Object.entries(FIELDS)) {
+    const input = $(`#${id}`);
+    input.classList.toggle('invalid', f === field);
+    if (f === field) input.setAttribute('aria-invalid', 'true'); else input.removeAttribute('aria-invalid');
+  }
+}
+
+/** A clean panel for a new run: no epochs, curves, errors or predictions from the one before. */
+function resetPanel(config: TrainConfig): void {
+  trainError('');
+  $('#epochs').innerHTML = '';
+  $('#train-kernels').innerHTML = '';
+  $('#train-speed').textContent = '0';
+  $('#train-status').textContent = 'starting…';
+  runs++;
+  $('#run-label').textContent = `Run ${runs}: ${config.arch.toUpperCase()}, hidden ${config.hidden.join(',')}${config.arch === 'cnn' ? `, ${config.kernels} kernels ${config.kernelSize}×${config.kernelSize}, ${config.pool} pooling` : ''}, ` +
+    `${config.optimizer} at learning rate ${config.lr}, batch ${config.batchSize}, ${config.epochs} epoch(s) on ${config.limit.toLocaleString('en-US')} images`;
+  state.loss = []; state.testAccuracy = []; state.trainAccuracy = []; state.trainedModel = null; state.maxFrameGap = 0;
+  snapshots.clear();
+  renderWatched([]);
+  drawCharts();
 }
 
 function startTraining(): void {
-  const config = trainConfig();
-  const bad = (['kernels', 'kernelSize', 'batchSize', 'epochs', 'limit'] as const).find((k) => !Number.isInteger(config[k]) || config[k] < 1);
-  if (bad) return message(`training: ${bad} must be a positive integer`, 'error');
-  if (!(config.lr > 0)) return message('training: the learning rate must be a positive number', 'error');
+  let config: TrainConfig;
+  try {
+    config = readForm();
+  } catch (e) {
+    if (e instanceof FormError) return trainError(`Not started: ${e.message}`, e.field);
+    throw e;
+  }
   worker?.terminate();
-  state.loss = []; state.testAccuracy = []; state.trainAccuracy = []; state.trainedModel = null; state.maxFrameGap = 0;
+  resetPanel(config);
   state.training = 'running';
   worker = new Worker(new URL('./train-worker.js', import.meta.url), { type: 'module' });
   worker.onmessage = (ev: MessageEvent<FromWorker>) => onWorker(ev.data);
-  worker.onerror = (e) => { message(`training worker failed: ${e.message}`, 'error'); state.training = 'idle'; };
+  worker.onerror = (e) => stopped(`training worker failed: ${e.message}`);
   worker.postMessage({ type: 'start', config });
   $('#pause').textContent = 'Pause';
   updateButtons();
   watchFrames();
+}
+
+/** The run ended with an error: say why beside the Train button, and stop. */
+function stopped(why: string): void {
+  worker?.terminate();
+  worker = null;
+  state.training = 'idle';
+  trainError(why);
+  $('#train-status').textContent = 'stopped';
+  updateButtons();
 }
 
 /** Record the longest gap between animation frames while training runs: the page's responsiveness. */
@@ -52,9 +135,11 @@ function onWorker(m: FromWorker): void {
   if (m.type === 'status') {
     $('#train-status').textContent = m.message;
   } else if (m.type === 'progress') {
-    state.loss.push([m.done * Number(($('#t-epochs') as HTMLInputElement).value), m.loss]);
-    state.trainAccuracy.push([m.done * Number(($('#t-epochs') as HTMLInputElement).value), m.trainAccuracy]);
-    $('#train-status').textContent = `epoch ${m.epoch}, batch ${m.batch}/${m.batches}: loss ${m.loss.toFixed(4)}, training accuracy ${(100 * m.trainAccuracy).toFixed(2)}%, ${Math.round(m.samplesPerSecond)} images/s`;
+    for (const s of m.steps) {
+      state.loss.push([s.at, s.loss]);
+      state.trainAccuracy.push([s.at, s.accuracy]);
+    }
+    $('#train-status').textContent = `epoch ${m.epoch}, batch ${m.batch}/${m.batches}: mean loss ${m.loss.toFixed(4)}, training accuracy ${(100 * m.trainAccuracy).toFixed(2)}%`;
     $('#train-speed').textContent = String(Math.round(m.samplesPerSecond));
     drawCharts();
     if (m.kernels && m.kernelShape) renderTrainKernels(m.kernels, m.kernelShape);
@@ -66,28 +151,45 @@ function onWorker(m: FromWorker): void {
     $('#epochs').append(li);
     drawCharts();
   } else if (m.type === 'model') {
-    state.trainedModel = m.bytes;
     if (m.final) {
+      state.trainedModel = m.bytes;
       state.training = 'done';
-      $('#train-status').textContent += ' — done';
+      const last = state.testAccuracy[state.testAccuracy.length - 1];
+      $('#train-status').textContent = `done: ${state.testAccuracy.length} epoch(s)${last ? `, test accuracy ${(100 * last[1]).toFixed(2)}%` : ''}`;
+      updateButtons();
     }
-    updateButtons();
-    if (pendingDownload) { pendingDownload = false; download(); }
+    if (m.id !== null) { snapshots.get(m.id)?.(m.bytes); snapshots.delete(m.id); }
   } else if (m.type === 'error') {
-    message(`training: ${m.message}`, 'error');
-    state.training = 'idle';
-    updateButtons();
+    stopped(m.diverged ? `Stopped: ${m.message}` : `Training failed: ${m.message}`);
   }
 }
 
-function drawCharts(): void {
-  const epochs = Number(($('#t-epochs') as HTMLInputElement).value);
-  const loss: ChartSeries[] = [{ name: 'training loss', color: '#d62728', points: state.loss }];
-  lineChart($<HTMLCanvasElement>('#loss-chart'), 'loss', loss, { yMin: 0, xMax: epochs });
-  lineChart($<HTMLCanvasElement>('#acc-chart'), 'accuracy', [
-    { name: 'training', color: '#1f77b4', points: state.trainAccuracy },
-    { name: 'test', color: '#2ca02c', points: state.testAccuracy },
-  ], { xMax: epochs, yMax: 1 });
+/**
+ * The weights as a model file: the final ones when the run is done, else a snapshot the worker
+ * takes now (so two downloads during training hold the weights of their own moments).
+ */
+function snapshot(): Promise<Uint8Array> {
+  if (state.training === 'done' && state.trainedModel) return Promise.resolve(state.trainedModel);
+  if (!worker) return Promise.reject(new Error('no model trained yet: press Train first'));
+  const id = nextSnapshot++;
+  const w = worker;
+  return new Promise((resolve) => {
+    snapshots.set(id, resolve);
+    w.postMessage({ type: 'export', id });
+  });
+}
+
+export function drawCharts(): void {
+  const epochs = Number(value('epochs')) || 1;
+  lineChart($<HTMLCanvasElement>('#loss-chart'), [
+    { name: 'loss per batch', color: '#d62728', points: state.loss, faint: true },
+    { name: 'training loss (smoothed)', color: '#d62728', points: smooth(state.loss) },
+  ], { title: 'Loss', xLabel: 'epoch', yLabel: 'cross-entropy loss', xMax: epochs, yMin: 0 });
+  lineChart($<HTMLCanvasElement>('#acc-chart'), [
+    { name: 'accuracy per batch', color: '#1f77b4', points: state.trainAccuracy, faint: true },
+    { name: 'training (smoothed)', color: '#1f77b4', points: smooth(state.trainAccuracy) },
+    { name: 'test (end of epoch)', color: '#2ca02c', points: state.testAccuracy, dots: true },
+  ], { title: 'Accuracy', xLabel: 'epoch', yLabel: 'accuracy', xMax: epochs, yMin: 0, yMax: 1 });
 }
 
 function renderTrainKernels(w: Float32Array, shape: number[]): void {
@@ -97,10 +199,14 @@ function renderTrainKernels(w: Float32Array, shape: number[]): void {
     box.innerHTML = '';
     for (let o = 0; o < OC; o++) box.append(mapCanvas(new Float32Array(K * K), K, K, { diverging: true, cls: 'kernel', size: 32 }));
   }
-  for (let o = 0; o < OC; o++) paintMap(box.children[o] as HTMLCanvasElement, w.subarray(o * C * K * K, o * C * K * K + K * K), K, K, { diverging: true });
+  // One colour scale for all kernels, so their strengths can be compared.
+  let m = 1e-12;
+  for (const v of w) m = Math.max(m, Math.abs(v));
+  for (let o = 0; o < OC; o++) paintMap(box.children[o] as HTMLCanvasElement, w.subarray(o * C * K * K, o * C * K * K + K * K), K, K, { diverging: true, lo: -m, hi: m });
 }
 
-export function renderWatched(predictions?: number[]): void {
+/** The fixed test digits with the current run's prediction under each ('?' before the first report). */
+export function renderWatched(predictions: number[] = []): void {
   const t = state.testSet;
   if (!t) return;
   const box = $('#train-predictions');
@@ -108,24 +214,21 @@ export function renderWatched(predictions?: number[]): void {
     for (const i of WATCHED_DIGITS) {
       const cell = el('div', 'watched');
       cell.append(mapCanvas(t.images.subarray(i * 784, (i + 1) * 784), 28, 28, { lo: 0, hi: 255, size: 32, cls: 'sample' }), el('span', 'guess', '?'));
+      cell.title = `test digit ${i}, label ${t.labels[i]}`;
       box.append(cell);
     }
   }
-  if (!predictions) return;
   WATCHED_DIGITS.forEach((i, k) => {
     const g = box.children[k].querySelector('.guess') as HTMLElement;
-    g.textContent = String(predictions[k]);
-    g.className = `guess ${predictions[k] === t.labels[i] ? 'right' : 'wrong'}`;
+    const p = predictions[k];
+    g.textContent = p === undefined ? '?' : String(p);
+    g.className = p === undefined ? 'guess' : `guess ${p === t.labels[i] ? 'right' : 'wrong'}`;
   });
 }
 
-let pendingDownload = false;
-function download(): void {
-  if (!state.trainedModel) {
-    if (worker && state.training !== 'idle') { pendingDownload = true; worker.postMessage({ type: 'export' }); }
-    return;
-  }
-  const blob = new Blob([state.trainedModel as BlobPart], { type: 'application/octet-stream' });
+async function download(): Promise<void> {
+  const bytes = await snapshot();
+  const blob = new Blob([bytes as BlobPart], { type: 'application/octet-stream' });
   const a = document.createElement('a');
   a.href = URL.createObjectURL(blob);
   a.download = 'zerograd-explainer.zg';
@@ -134,9 +237,10 @@ function download(): void {
 }
 
 function updateButtons(): void {
-  ($('#pause') as HTMLButtonElement).disabled = state.training !== 'running' && state.training !== 'paused';
-  ($('#download') as HTMLButtonElement).disabled = state.training === 'idle';
-  ($('#use-trained') as HTMLButtonElement).disabled = !state.trainedModel;
+  const active = state.training === 'running' || state.training === 'paused';
+  ($('#pause') as HTMLButtonElement).disabled = !active;
+  ($('#download') as HTMLButtonElement).disabled = !active && state.training !== 'done';
+  ($('#use-trained') as HTMLButtonElement).disabled = !active && state.training !== 'done';
 }
 
 export function setupTraining(): void {
@@ -146,11 +250,12 @@ export function setupTraining(): void {
     if (state.training === 'running') { worker.postMessage({ type: 'pause' }); state.training = 'paused'; $('#pause').textContent = 'Resume'; }
     else if (state.training === 'paused') { worker.postMessage({ type: 'resume' }); state.training = 'running'; $('#pause').textContent = 'Pause'; watchFrames(); }
   });
-  $('#download').addEventListener('click', download);
+  $('#download').addEventListener('click', () => { download().catch((e: Error) => trainError(e.message)); });
   $('#use-trained').addEventListener('click', () => {
-    if (!state.trainedModel) return;
-    const saved = zg.decodeModel(state.trainedModel, 'trained model');
-    setModel(saved.model, 'model trained in this page');
+    snapshot().then((bytes) => {
+      const saved = zg.decodeModel(bytes, 'trained model');
+      setModel(saved.model, `model trained in this page (${state.training === 'done' ? 'final' : 'snapshot during training'})`);
+    }).catch((e: Error) => trainError(e.message));
   });
   const arch = $('#t-arch') as HTMLSelectElement;
   const sync = () => {
@@ -161,5 +266,5 @@ export function setupTraining(): void {
   sync();
   updateButtons();
   drawCharts();
+  window.addEventListener('resize', drawCharts);
 }
-
