@@ -99,8 +99,6 @@ function interruptHandler() {
   return state;
 }
 
-/** Test accuracy below twice chance (1/classes) after a whole epoch: the network is not learning. */
-const NEAR_CHANCE = 2;
 
 /**
  * Train as the flags say. `given(key)`: whether an option was given on the command line (not its
@@ -188,7 +186,7 @@ export async function train(flags: TrainOptions, given: (key: string) => boolean
       last = { trainLoss: e.trainLoss, test: zg.evaluate(model, data.test) };
       out(o.json, `epoch ${e.epoch + 1}/${o.epochs}: train loss ${e.trainLoss.toFixed(4)}, train accuracy ${pct(e.trainAccuracy)}, ` +
         `test accuracy ${pct(last.test.accuracy)}, ${Math.round(e.samples / e.seconds)} img/s, ${formatSeconds(e.seconds)}`);
-      if (last.test.accuracy < NEAR_CHANCE / 10) warnNearChance(config, e.epoch, last.test.accuracy, firstLoss, peakLoss, e.trainLoss);
+      if (last.test.accuracy < zg.NEAR_CHANCE_ACCURACY) warnNearChance(config, e.epoch, last.test.accuracy, firstLoss, peakLoss, e.trainLoss);
       checkpoints.afterEpoch();
     }
   } catch (e) {
@@ -232,16 +230,7 @@ function divergedError(e: zg.DivergedError, config: zg.ResolvedConfig): UserErro
   return new UserError(zg.divergenceAdvice(e, config.optimizer, config.lr));
 }
 
-/**
- * After an epoch that ends near chance: say so, and which way the learning rate probably needs to go.
- * A rate too high throws the loss far above its start at some point (then it may sit near chance,
- * the weights bouncing around); a rate too low, or too few steps, leaves it near where it started.
- */
+/** After an epoch that ends near chance: say so, and which way the learning rate probably needs to go (nearChanceAdvice, shared with the explainer). */
 function warnNearChance(config: zg.ResolvedConfig, epoch: number, accuracy: number, firstLoss: number, peakLoss: number, trainLoss: number): void {
-  const head = `test accuracy ${pct(accuracy)} after epoch ${epoch + 1} is near chance (10.00% for 10 classes)`;
-  if (peakLoss > 2 * firstLoss) {
-    warn(`${head}: the loss jumped from ${firstLoss.toFixed(2)} to ${peakLoss.toPrecision(3)}, so the learning rate is too high; try --lr ${zg.lowerLearningRate(config.lr, config.optimizer)}`);
-  } else {
-    warn(`${head}: the loss went only from ${firstLoss.toFixed(2)} to ${trainLoss.toFixed(2)}; train on more images (--limit), for more epochs, or with a higher --lr`);
-  }
+  warn(zg.nearChanceAdvice({ epoch, accuracy, firstLoss, peakLoss, trainLoss, lr: config.lr, optimizer: config.optimizer }));
 }

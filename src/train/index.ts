@@ -42,6 +42,26 @@ export function divergenceAdvice(e: DivergedError, optimizer: OptimizerName, lr:
     `(${names.optimizer} ${optimizer}${names.sep}${names.lr} ${lr}); try ${names.lr} ${next}${why}`;
 }
 
+/** After an epoch, a test accuracy below this is near chance (10% for ten classes): the run is not learning. */
+export const NEAR_CHANCE_ACCURACY = 0.2;
+
+/**
+ * The warning after an epoch that ends near chance, saying which way the learning rate probably
+ * needs to go, in the words of the tool that ran it (names: its spelling of the learning rate and
+ * of the number of training images). A rate too high throws the loss far above its start at some
+ * point (then it may sit near chance, the weights bouncing around or the units dead) without the
+ * median staying high enough for DivergenceRule; a rate too low, or too few steps, leaves the loss
+ * near where it started.
+ */
+export function nearChanceAdvice(r: { epoch: number; accuracy: number; firstLoss: number; peakLoss: number; trainLoss: number; lr: number; optimizer: OptimizerName },
+  names: { lr: string; limit: string } = { lr: '--lr', limit: '--limit' }): string {
+  const head = `test accuracy ${(100 * r.accuracy).toFixed(2)}% after epoch ${r.epoch + 1} is near chance (10.00% for 10 classes)`;
+  if (r.peakLoss > 2 * r.firstLoss) {
+    return `${head}: the loss jumped from ${r.firstLoss.toFixed(2)} to ${r.peakLoss.toPrecision(3)}, so the learning rate is too high; try ${names.lr} ${lowerLearningRate(r.lr, r.optimizer)}`;
+  }
+  return `${head}: the loss went only from ${r.firstLoss.toFixed(2)} to ${r.trainLoss.toFixed(2)}; train on more images (${names.limit}), for more epochs, or with a higher ${names.lr}`;
+}
+
 /**
  * When a finite loss counts as diverged: the median loss of the last `batches` steps is above
  * `factor` × the loss of the first step (and above `factor` × 1). The first step's loss is measured

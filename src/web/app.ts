@@ -5,7 +5,8 @@
 import * as zg from '../index.js';
 import { detectionState, setupDetectionView } from './detection-view.js';
 import { $, message, state } from './state.js';
-import { loadServedModel } from './stages.js';
+import { fitPipeline, loadServedModel } from './stages.js';
+import { setupHover } from './draw.js';
 import { clearPad, loadSamples, setupPad, uploadImage, uploadModel } from './pad.js';
 import { renderWatched, setupTraining } from './training-panel.js';
 
@@ -14,6 +15,9 @@ import { renderWatched, setupTraining } from './training-panel.js';
 async function main(): Promise<void> {
   setupPad();
   setupTraining();
+  setupHover($('#hover'));
+  let resizing = 0;
+  window.addEventListener('resize', () => { cancelAnimationFrame(resizing); resizing = requestAnimationFrame(fitPipeline); });
   $<HTMLInputElement>('#model-file').addEventListener('change', (e) => {
     const f = (e.target as HTMLInputElement).files?.[0];
     if (f) uploadModel(f).catch((err: Error) => message(err.message, 'error')).finally(() => ((e.target as HTMLInputElement).value = ''));

@@ -101,7 +101,7 @@ export async function loadSamples(): Promise<void> {
   const strip = $('#samples');
   for (let i = 0; i < SAMPLES; i++) {
     const cell = el('figure', 'sample-cell');
-    const cv = mapCanvas(state.testSet.images.subarray(i * 784, (i + 1) * 784), 28, 28, { lo: 0, hi: 255, size: 32, cls: 'sample' });
+    const cv = mapCanvas(state.testSet.images.subarray(i * 784, (i + 1) * 784), 28, 28, { lo: 0, hi: 255, size: 28, cls: 'sample' });
     cv.title = `test digit ${i}, true label ${state.testSet.labels[i]}`;
     cell.dataset.index = String(i);
     cell.dataset.label = String(state.testSet.labels[i]);

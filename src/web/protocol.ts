@@ -49,6 +49,8 @@ export type FromWorker =
   | Progress
   | { type: 'epoch'; epoch: number; trainLoss: number; testAccuracy: number; seconds: number }
   | { type: 'model'; bytes: Uint8Array; final: boolean; id: number | null }
+  /** The run goes on, but something is wrong (an epoch ended near chance: nearChanceAdvice's words). */
+  | { type: 'warning'; message: string }
   /** diverged: the run stopped because the loss diverged (the message is divergenceAdvice's). */
   | { type: 'error'; message: string; diverged: boolean };
 

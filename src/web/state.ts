@@ -42,3 +42,11 @@ export function message(text: string, kind: 'info' | 'error' = 'info'): void {
   m.textContent = text;
   m.className = kind;
 }
+
+/** The pipeline's map canvases, by stage (the layer's index; the input is −1), for the marks of a clicked cell. */
+export const pipelineMaps: { input: HTMLCanvasElement | null; layers: HTMLCanvasElement[][] } = { input: null, layers: [] };
+
+/** The canvases of stage `i` (−1: the input). */
+export function stageMaps(i: number): HTMLCanvasElement[] {
+  return i < 0 ? (pipelineMaps.input ? [pipelineMaps.input] : []) : pipelineMaps.layers[i] ?? [];
+}

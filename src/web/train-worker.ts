@@ -65,7 +65,7 @@ async function train(c: TrainConfig): Promise<void> {
   model = m;
   post({ type: 'status', message: `training ${c.arch}, ${m.parameterCount().toLocaleString('en-US')} parameters, backend ${zg.backend().name} (${zg.backend().threads} thread(s))` });
   try {
-    await trainLoop(m, train, test, optimizer, schedule, c, rng);
+    await trainLoop(m, train, test, optimizer, schedule, c, rng, config);
   } catch (e) {
     // The same advice as the command line's, in the form's words.
     if (e instanceof zg.DivergedError) throw new Diverged(zg.divergenceAdvice(e, config.optimizer, config.lr, { optimizer: 'optimizer', lr: 'learning rate', sep: ', ' }));
@@ -77,20 +77,27 @@ async function train(c: TrainConfig): Promise<void> {
 class Diverged extends Error {}
 
 async function trainLoop(m: zg.Sequential, train: zg.ImageDataset, test: zg.ImageDataset, optimizer: zg.Optimizer, schedule: zg.Schedule | undefined,
-  c: TrainConfig, rng: zg.Random): Promise<void> {
+  c: TrainConfig, rng: zg.Random, config: zg.ResolvedConfig): Promise<void> {
   const watched = test.batch(WATCHED_DIGITS);
   const conv = m.layers.find((l): l is zg.Conv2d => l instanceof zg.Conv2d) ?? null;
   let lastReport = 0;
   let steps: Progress['steps'] = [];
   let sliceStart = performance.now();
+  let firstLoss = NaN, peakLoss = 0;
   for (const e of zg.trainEpochs(m, train, optimizer, { epochs: c.epochs, batchSize: c.batchSize, rng, schedule })) {
     if (e.type === 'epoch') {
       post({ type: 'status', message: `epoch ${e.epoch + 1}: evaluating on the 10,000 test images…` });
       await yieldToMessages();
       const { accuracy } = zg.evaluate(m, test);
       post({ type: 'epoch', epoch: e.epoch + 1, trainLoss: e.trainLoss, testAccuracy: accuracy, seconds: e.seconds });
+      if (accuracy < zg.NEAR_CHANCE_ACCURACY) {
+        post({ type: 'warning', message: zg.nearChanceAdvice({ epoch: e.epoch, accuracy, firstLoss, peakLoss, trainLoss: e.trainLoss, lr: config.lr, optimizer: config.optimizer },
+          { lr: 'learning rate', limit: 'training images' }) });
+      }
       continue;
     }
+    if (Number.isNaN(firstLoss)) firstLoss = e.loss;
+    peakLoss = Math.max(peakLoss, e.loss);
     steps.push({ at: e.epoch + e.batch / e.batches, loss: e.loss, accuracy: e.correct / e.size });
     const now = performance.now();
     if (now - lastReport > 250 || e.batch === e.batches) {

@@ -64,6 +64,7 @@ export function readForm(): TrainConfig {
 /** An error of the training panel, shown beside the Train button (and the field it is about marked). */
 function trainError(text: string, field?: Field): void {
   const box = $('#train-error');
+  box.classList.remove('warning');
   box.textContent = text;
   box.hidden = text === '';
   for (const [f, [id]] of Object.entries(FIELDS)) {
@@ -159,6 +160,9 @@ function onWorker(m: FromWorker): void {
       updateButtons();
     }
     if (m.id !== null) { snapshots.get(m.id)?.(m.bytes); snapshots.delete(m.id); }
+  } else if (m.type === 'warning') {
+    trainError(`Warning: ${m.message}`);
+    $('#train-error').classList.add('warning');
   } else if (m.type === 'error') {
     stopped(m.diverged ? `Stopped: ${m.message}` : `Training failed: ${m.message}`);
   }
