@@ -52,13 +52,16 @@ async function open(width: number, height: number): Promise<void> {
   await page.waitForSelector('body[data-ready=true]', { timeout: 60000 });
 }
 
-/** Draw a "7" on the pad (mouse): a stroke across the top and one down to the bottom left. */
+/**
+ * Draw a "7" on the pad (mouse): a stroke across the top and one down to the bottom left. Few
+ * steps: the pen joins them with straight lines, and each frame reframes the whole pad.
+ */
 async function drawSeven(): Promise<void> {
   const b = (await page.locator('#pad').boundingBox())!;
   await page.mouse.move(b.x + 0.25 * b.width, b.y + 0.2 * b.height);
   await page.mouse.down();
-  await page.mouse.move(b.x + 0.75 * b.width, b.y + 0.2 * b.height, { steps: 10 });
-  await page.mouse.move(b.x + 0.43 * b.width, b.y + 0.86 * b.height, { steps: 12 });
+  await page.mouse.move(b.x + 0.75 * b.width, b.y + 0.2 * b.height, { steps: 3 });
+  await page.mouse.move(b.x + 0.43 * b.width, b.y + 0.86 * b.height, { steps: 4 });
   await page.mouse.up();
   await page.waitForFunction(() => (window as any).zerograd.state.probabilities.length === 10);
 }
@@ -113,7 +116,7 @@ test('390×844 (a phone): the pad and the probabilities together in the first sc
   const b = (await box('#pad'))!;
   const at = (u: number, v: number) => [{ x: b.x + u * b.width, y: b.y + v * b.height }];
   await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: at(0.5, 0.15) });
-  for (let k = 1; k <= 12; k++) await cdp.send('Input.dispatchTouchEvent', { type: 'touchMove', touchPoints: at(0.5, 0.15 + 0.06 * k) });
+  for (let k = 1; k <= 4; k++) await cdp.send('Input.dispatchTouchEvent', { type: 'touchMove', touchPoints: at(0.5, 0.15 + 0.18 * k) });
   await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
   await page.waitForFunction(() => (window as any).zerograd.state.probabilities.length === 10);
   assert.equal(await page.evaluate(() => window.scrollY), 0, 'the stroke scrolled the page');
