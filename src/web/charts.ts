@@ -8,7 +8,7 @@ export interface ChartSeries {
   points: Array<[number, number]>;
   /** Draw each point as a dot (few points: a test accuracy per epoch). */
   dots?: boolean;
-  /** A faint line under the others (the raw values a smoothed series is drawn from); not in the legend. */
+  /** A faint thin line under the others (the raw values a smoothed series is drawn from). */
   faint?: boolean;
 }
 
@@ -52,6 +52,15 @@ export function niceTicks(lo: number, hi: number, count: number): number[] {
   return ticks;
 }
 
+/** A tick label: fixed decimals, or an SI suffix for large values (a diverged loss reaches 10⁷) so it fits the margin. */
+function tickLabel(v: number, digits: number): string {
+  const a = Math.abs(v);
+  for (const [f, suffix] of [[1e12, 'T'], [1e9, 'G'], [1e6, 'M'], [1e4, 'k']] as const) {
+    if (a >= f) return `${Number((v / (suffix === 'k' ? 1e3 : f)).toPrecision(3))}${suffix}`;
+  }
+  return v.toFixed(digits);
+}
+
 /** Draw the series; the canvas is resized to its displayed width (sharp on any screen, any width). */
 export function lineChart(c: HTMLCanvasElement, series: ChartSeries[], o: ChartOptions): void {
   const dpr = window.devicePixelRatio || 1;
@@ -68,11 +77,13 @@ export function lineChart(c: HTMLCanvasElement, series: ChartSeries[], o: ChartO
   // The legend: swatches under the title, wrapping to more lines on a narrow chart; the plot
   // starts below its last line, so no curve is ever drawn over it.
   let lx = 4, ly = 30;
-  for (const s of series.filter((q) => !q.faint)) {
+  for (const s of series) {
     const w = ctx.measureText(s.name).width + 26;
     if (lx > 4 && lx + w > cssW) { lx = 4; ly += 16; }
     ctx.fillStyle = s.color;
-    ctx.fillRect(lx, ly - 8, 14, 4);
+    ctx.globalAlpha = s.faint ? 0.3 : 1;
+    ctx.fillRect(lx, ly - 8, 14, s.faint ? 2 : 4);
+    ctx.globalAlpha = 1;
     ctx.fillStyle = '#333';
     ctx.fillText(s.name, lx + 18, ly - 3);
     lx += w + 8;
@@ -94,14 +105,14 @@ export function lineChart(c: HTMLCanvasElement, series: ChartSeries[], o: ChartO
   const dx = Math.max(0, -Math.floor(Math.log10((xt[1] ?? 1) - (xt[0] ?? 0)) + 1e-9));
   for (const v of xt) {
     ctx.beginPath(); ctx.moveTo(px(v), T); ctx.lineTo(px(v), T + H); ctx.stroke();
-    ctx.fillText(v.toFixed(dx), px(v), T + H + 14);
+    ctx.fillText(tickLabel(v, dx), px(v), T + H + 14);
   }
   ctx.textAlign = 'right';
   const yt = niceTicks(y0, y1, Math.floor(H / 28));
   const dy = Math.max(0, -Math.floor(Math.log10((yt[1] ?? 1) - (yt[0] ?? 0)) + 1e-9));
   for (const v of yt) {
     ctx.beginPath(); ctx.moveTo(L, py(v)); ctx.lineTo(L + W, py(v)); ctx.stroke();
-    ctx.fillText(v.toFixed(dy), L - 4, py(v) + 4);
+    ctx.fillText(tickLabel(v, dy), L - 4, py(v) + 4);
   }
   ctx.strokeStyle = '#999';
   ctx.strokeRect(L, T, W, H);
@@ -114,9 +125,10 @@ export function lineChart(c: HTMLCanvasElement, series: ChartSeries[], o: ChartO
   ctx.fillText(o.yLabel, 0, 0);
   ctx.restore();
   ctx.textAlign = 'left';
-  // The data, clipped to the plot area (a spike above yMax is cut, never drawn over the legend).
+  // The data, clipped to the plot area (a spike above yMax is cut, never drawn over the legend;
+  // a dot on the edge keeps its whole disc).
   ctx.save();
-  ctx.beginPath(); ctx.rect(L, T, W, H); ctx.clip();
+  ctx.beginPath(); ctx.rect(L - 4, T - 4, W + 8, H + 8); ctx.clip();
   for (const s of series) {
     ctx.strokeStyle = s.color;
     ctx.fillStyle = s.color;

@@ -158,7 +158,7 @@ test('clicking a cell marks it, outlines its receptive field, and its products s
   assert.equal(await page.locator('[data-type=ReLU] .mark.winner').count(), 1);
   assert.equal(await page.locator('#detail td.winner').count(), 1);
   await page.locator('[data-type=Conv2d] canvas.map').nth(3).click({ position: { x: mb.width / 2, y: mb.height / 2 } });
-  for (const v of ['feature-maps', 'probabilities', 'detail', 'kernels', 'input']) {
+  for (const v of ['feature-maps', 'probabilities', 'detail', 'kernels', 'input', 'network']) {
     await page.locator(`[data-view=${v}]`).screenshot({ path: join(ARTIFACTS, `explainer-${v}.png`) });
   }
 });
