@@ -36,7 +36,7 @@ export { encodeModel, decodeModel, FORMAT_VERSION, type SavedModel } from './io/
 export { encodeCheckpoint, decodeCheckpoint, CHECKPOINT_VERSION, type CheckpointParts, type DecodedCheckpoint } from './io/checkpoint.js';
 export { encodeSafetensors, decodeSafetensors, modelToSafetensors, modelFromSafetensors, type NamedTensor, type Safetensors, type Architecture } from './io/safetensors.js';
 export {
-  fit, trainEpoch, trainStep, trainBatches, trainEpochs, evaluate, predictProbabilities, DivergedError, DEFAULT_DIVERGENCE,
+  fit, trainEpoch, trainStep, trainBatches, trainEpochs, evaluate, predictProbabilities, DivergedError, divergenceAdvice, nearChanceAdvice, nearChanceAccuracy, NEAR_CHANCE_ACCURACY, DEFAULT_DIVERGENCE,
   startPosition, type DivergenceRule, type Evaluation, type EpochInfo, type BatchInfo, type TrainEvent, type LoopPosition,
 } from './train/index.js';
 export { checkpointParts, checkpointConfig, restoreCheckpoint, type TrainingRun, type ModelDescription } from './train/checkpoint.js';

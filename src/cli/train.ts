@@ -108,11 +108,6 @@ function interruptHandler() {
   return state;
 }
 
-/**
- * Accuracy after a whole epoch below chance + (1 − chance)/9, a ninth of the way from guessing to
- * perfect, means the network is not learning: 20% for MNIST's 10 classes, 56% for 2.
- */
-const nearChance = (classes: number): number => 1 / classes + (1 - 1 / classes) / 9;
 
 /**
  * Train as the flags say. `given(key)`: whether an option was given on the command line (not its
@@ -211,12 +206,12 @@ export async function train(flags: TrainOptions, given: (key: string) => boolean
       last = { trainLoss: e.trainLoss, test: zg.evaluate(model, data.test, 1000, data.classes) };
       out(o.json, `epoch ${e.epoch + 1}/${o.epochs}: train loss ${e.trainLoss.toFixed(4)}, train accuracy ${pct(e.trainAccuracy)}, ` +
         `${on} accuracy ${pct(last.test.accuracy)}, ${Math.round(e.samples / e.seconds)} img/s, ${formatSeconds(e.seconds)}`);
-      if (last.test.accuracy < nearChance(data.classes)) warnNearChance(config, e.epoch, last.test.accuracy, firstLoss, peakLoss, e.trainLoss, data.classes, on);
+      if (last.test.accuracy < zg.nearChanceAccuracy(data.classes)) warnNearChance(config, e.epoch, last.test.accuracy, firstLoss, peakLoss, e.trainLoss, data.classes, on);
       checkpoints.afterEpoch();
     }
   } catch (e) {
     progress.stop();
-    if (e instanceof zg.DivergedError) throw divergedError(e, o, config);
+    if (e instanceof zg.DivergedError) throw divergedError(e, config);
     throw e;
   } finally {
     interrupt.dispose();
@@ -250,27 +245,16 @@ export async function train(flags: TrainOptions, given: (key: string) => boolean
   }
 }
 
-/** The command line's words for a DivergedError: the flag to change and the value to try (lowerLearningRate of --lr). */
-function divergedError(e: zg.DivergedError, o: TrainOptions, config: zg.ResolvedConfig): UserError {
-  const next = zg.lowerLearningRate(config.lr, config.optimizer);
-  const why = next === zg.DEFAULT_LR[config.optimizer] ? ` (the default for ${o.optimizer})` : '';
-  return new UserError(`training diverged: ${e.reason} at epoch ${e.epoch + 1}, batch ${e.batch + 1} ` +
-    `(--optimizer ${o.optimizer} --lr ${config.lr}); try --lr ${next}${why}`);
+/** The command line's words for a DivergedError: the flag to change and the value to try (divergenceAdvice, shared with the explainer). */
+function divergedError(e: zg.DivergedError, config: zg.ResolvedConfig): UserError {
+  return new UserError(zg.divergenceAdvice(e, config.optimizer, config.lr));
 }
 
-/**
- * After an epoch that ends near chance: say so, and which way the learning rate probably needs to go.
- * A rate too high throws the loss far above its start at some point (then it may sit near chance,
- * the weights bouncing around); a rate too low, or too few steps, leaves it near where it started.
- */
+/** After an epoch that ends near chance: say so, and which way the learning rate probably needs to go (nearChanceAdvice, shared with the explainer). */
 function warnNearChance(config: zg.ResolvedConfig, epoch: number, accuracy: number, firstLoss: number, peakLoss: number, trainLoss: number,
   classes: number, on: string): void {
-  const head = `${on} accuracy ${pct(accuracy)} after epoch ${epoch + 1} is near chance (${pct(1 / classes)} for ${classes} classes)`;
-  if (peakLoss > 2 * firstLoss) {
-    warn(`${head}: the loss jumped from ${firstLoss.toFixed(2)} to ${peakLoss.toPrecision(3)}, so the learning rate is too high; try --lr ${zg.lowerLearningRate(config.lr, config.optimizer)}`);
-  } else {
-    warn(`${head}: the loss went only from ${firstLoss.toFixed(2)} to ${trainLoss.toFixed(2)}; train on more images (--limit), for more epochs, or with a higher --lr`);
-  }
+  warn(zg.nearChanceAdvice({ epoch, accuracy, firstLoss, peakLoss, trainLoss, lr: config.lr, optimizer: config.optimizer, classes },
+    { lr: '--lr', limit: '--limit', on }));
 }
 
 /** --augment as an Augmenter seeded from --seed (none for 'none'); a bad list is a user error. */

@@ -13,7 +13,7 @@ import { Random, defaultRandom, type RandomState } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { backend } from '../backends/index.js';
 import '../ops/methods.js'; // argmax() and softmax() on tensors
-import { lowerLearningRate, optimizerName } from './config.js';
+import { DEFAULT_LR, lowerLearningRate, optimizerName, type OptimizerName } from './config.js';
 
 /**
  * Thrown when training diverges: the loss became NaN or infinite, or stayed far above its start
@@ -26,6 +26,51 @@ export class DivergedError extends Error {
     super(`training diverged: ${reason} at epoch ${epoch + 1}, batch ${batch + 1} (learning rate ${lr}); ` +
       `try a lower learning rate, e.g. ${suggestedLr}`);
   }
+}
+
+/**
+ * The advice for a run that diverged, in the words of the tool that started it: the command line
+ * names its flags (`--optimizer adam --lr 100`), the explainer its form's fields. One text, so both
+ * say the same thing: where it diverged, and the rate to try (lowerLearningRate of the rate the
+ * run was started with, which a schedule may since have changed).
+ * @example divergenceAdvice(e, 'sgd', 50, { optimizer: 'optimizer', lr: 'learning rate', sep: ', ' })
+ */
+export function divergenceAdvice(e: DivergedError, optimizer: OptimizerName, lr: number,
+  names: { optimizer: string; lr: string; sep: string } = { optimizer: '--optimizer', lr: '--lr', sep: ' ' }): string {
+  const next = lowerLearningRate(lr, optimizer);
+  const why = next === DEFAULT_LR[optimizer] ? ` (the default for ${optimizer})` : '';
+  return `training diverged: ${e.reason} at epoch ${e.epoch + 1}, batch ${e.batch + 1} ` +
+    `(${names.optimizer} ${optimizer}${names.sep}${names.lr} ${lr}); try ${names.lr} ${next}${why}`;
+}
+
+/** After an epoch, a test accuracy below this is near chance (10% for ten classes): the run is not learning. */
+/**
+ * Accuracy after a whole epoch below chance + (1 − chance)/9, a ninth of the way from guessing to
+ * perfect, means the network is not learning: 20% for MNIST's 10 classes, 56% for 2.
+ */
+export function nearChanceAccuracy(classes = 10): number {
+  return 1 / classes + (1 - 1 / classes) / 9;
+}
+
+/** nearChanceAccuracy for MNIST's 10 classes: 20%. */
+export const NEAR_CHANCE_ACCURACY = nearChanceAccuracy(10);
+
+/**
+ * The warning after an epoch that ends near chance, saying which way the learning rate probably
+ * needs to go, in the words of the tool that ran it (names: its spelling of the learning rate and
+ * of the number of training images, and which set the accuracy is on). A rate too high throws the
+ * loss far above its start at some point (then it may sit near chance, the weights bouncing around
+ * or the units dead) without the median staying high enough for DivergenceRule; a rate too low, or
+ * too few steps, leaves the loss near where it started.
+ */
+export function nearChanceAdvice(r: { epoch: number; accuracy: number; firstLoss: number; peakLoss: number; trainLoss: number; lr: number; optimizer: OptimizerName; classes?: number },
+  names: { lr: string; limit: string; on?: string } = { lr: '--lr', limit: '--limit' }): string {
+  const classes = r.classes ?? 10;
+  const head = `${names.on ?? 'test'} accuracy ${(100 * r.accuracy).toFixed(2)}% after epoch ${r.epoch + 1} is near chance (${(100 / classes).toFixed(2)}% for ${classes} classes)`;
+  if (r.peakLoss > 2 * r.firstLoss) {
+    return `${head}: the loss jumped from ${r.firstLoss.toFixed(2)} to ${r.peakLoss.toPrecision(3)}, so the learning rate is too high; try ${names.lr} ${lowerLearningRate(r.lr, r.optimizer)}`;
+  }
+  return `${head}: the loss went only from ${r.firstLoss.toFixed(2)} to ${r.trainLoss.toFixed(2)}; train on more images (${names.limit}), for more epochs, or with a higher ${names.lr}`;
 }
 
 /**

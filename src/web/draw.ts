@@ -1,6 +1,6 @@
-// Drawing helpers for the explainer: value maps as pixel canvases, small line charts, the pads' pen.
+// Drawing helpers for the explainer: value maps as pixel canvases, colour legends, the hover box,
+// the pads' pen.
 
-/** A canvas showing `values` (h×w) in grayscale, scaled from [lo, hi]; or blue/red for a symmetric range. */
 /** One pen segment of a drawing pad: a round white line from `from` to `to`, `width` pixels wide. */
 export function penStroke(ctx: CanvasRenderingContext2D, from: [number, number], to: [number, number], width: number): void {
   ctx.strokeStyle = '#fff';
@@ -13,6 +13,7 @@ export function penStroke(ctx: CanvasRenderingContext2D, from: [number, number],
   ctx.stroke();
 }
 
+/** A canvas showing `values` (h×w) in grayscale, scaled from [lo, hi]; or blue/red for a symmetric range. */
 export function mapCanvas(values: ArrayLike<number>, w: number, h: number, o: { lo?: number; hi?: number; diverging?: boolean; size?: number; cls?: string } = {}): HTMLCanvasElement {
   const c = document.createElement('canvas');
   c.width = w;
@@ -49,42 +50,64 @@ export function paintMap(c: HTMLCanvasElement, values: ArrayLike<number>, w: num
   ctx.putImageData(img, 0, 0);
 }
 
-export interface ChartSeries {
-  name: string;
-  color: string;
-  points: Array<[number, number]>;
+/** A number as the page shows it: 3 decimals, a true minus sign. */
+export const fmt = (v: number, digits = 3): string => v.toFixed(digits).replace('-', '−');
+
+/** The largest |value|: the half-width of a diverging colour scale (never 0, so a blank map paints white). */
+export function absMax(values: ArrayLike<number>): number {
+  let m = 1e-6;
+  for (let i = 0; i < values.length; i++) m = Math.max(m, Math.abs(values[i]));
+  return m;
 }
 
-/** Draw line series onto a canvas, axes from the data. */
-export function lineChart(c: HTMLCanvasElement, title: string, series: ChartSeries[], o: { yMin?: number; yMax?: number; xMax?: number } = {}): void {
-  const ctx = c.getContext('2d')!;
-  const W = c.width, H = c.height, L = 44, R = 8, T = 20, B = 22;
-  ctx.clearRect(0, 0, W, H);
-  ctx.font = '12px system-ui, sans-serif';
-  ctx.fillStyle = '#222';
-  ctx.fillText(title, L, 14);
-  const pts = series.flatMap((s) => s.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
-  ctx.strokeStyle = '#aaa';
-  ctx.strokeRect(L, T, W - L - R, H - T - B);
-  if (pts.length === 0) return;
-  const x1 = o.xMax ?? Math.max(...pts.map((p) => p[0]), 1e-9);
-  let y0 = o.yMin ?? Math.min(...pts.map((p) => p[1]));
-  let y1 = o.yMax ?? Math.max(...pts.map((p) => p[1]));
-  if (y1 === y0) { y1 += 0.5; y0 -= 0.5; }
-  const px = (x: number) => L + (x / x1) * (W - L - R);
-  const py = (y: number) => T + (1 - (y - y0) / (y1 - y0)) * (H - T - B);
-  ctx.fillStyle = '#555';
-  ctx.fillText(y1.toPrecision(3), 2, T + 8);
-  ctx.fillText(y0.toPrecision(3), 2, H - B);
-  ctx.fillText(x1.toPrecision(3), W - R - 30, H - 6);
-  series.forEach((s, i) => {
-    ctx.strokeStyle = s.color;
-    ctx.lineWidth = 2;
-    ctx.beginPath();
-    s.points.forEach(([x, y], k) => (k ? ctx.lineTo(px(x), py(y)) : ctx.moveTo(px(x), py(y))));
-    ctx.stroke();
-    if (s.points.length === 1) { ctx.fillStyle = s.color; ctx.fillRect(px(s.points[0][0]) - 2, py(s.points[0][1]) - 2, 4, 4); }
-    ctx.fillStyle = s.color;
-    ctx.fillText(s.name, L + 8 + i * 110, T + 14);
+/**
+ * A colour legend: the ramp with the values at its ends and what zero looks like. Diverging scales
+ * (every map, kernel and vector inside the network) run blue −m … white 0 … red +m, the same
+ * for the whole stage so its maps can be compared; the input runs black 0 … white 1, as MNIST.
+ */
+export function legend(kind: 'diverging' | 'gray', lo: number, hi: number): HTMLElement {
+  const box = document.createElement('div');
+  box.className = `legend ${kind}`;
+  setLegend(box, lo, hi);
+  return box;
+}
+
+export function setLegend(box: HTMLElement, lo: number, hi: number): void {
+  const diverging = box.classList.contains('diverging');
+  box.dataset.lo = String(lo);
+  box.dataset.hi = String(hi);
+  const short = (v: number) => (Math.abs(v) >= 100 ? v.toExponential(1) : v.toPrecision(2)).replace('-', '−');
+  box.innerHTML = `<span>${short(lo)}</span><i></i><span>${short(hi)}</span><small>${diverging ? '0 = white' : '0 = black'}</small>`;
+  box.title = diverging ? `blue negative, white zero, red positive; the scale runs from ${short(lo)} to ${short(hi)}` : `black 0 to white 1`;
+}
+
+/** What a canvas says under the pointer: the cell's position and value. */
+const hovers = new WeakMap<HTMLCanvasElement, (col: number, row: number) => string>();
+
+/** Make a canvas (w×h cells) say what is under the pointer in the page's hover box. */
+export function hoverable(c: HTMLCanvasElement, w: number, h: number, text: (col: number, row: number) => string): void {
+  c.dataset.cols = String(w);
+  c.dataset.rows = String(h);
+  hovers.set(c, text);
+}
+
+/** The cell of a w×h canvas under a pointer event. */
+export function cellAt(c: HTMLCanvasElement, ev: MouseEvent, w: number, h: number): [number, number] {
+  const r = c.getBoundingClientRect();
+  return [Math.min(w - 1, Math.max(0, Math.floor(((ev.clientX - r.left) / r.width) * w))), Math.min(h - 1, Math.max(0, Math.floor(((ev.clientY - r.top) / r.height) * h)))];
+}
+
+/** One listener for the page: the hover box follows the pointer over any hoverable canvas. */
+export function setupHover(tip: HTMLElement): void {
+  document.addEventListener('pointermove', (ev) => {
+    const c = ev.target as HTMLCanvasElement;
+    const text = c instanceof HTMLCanvasElement ? hovers.get(c) : undefined;
+    if (!text) { tip.hidden = true; return; }
+    const [col, row] = cellAt(c, ev, Number(c.dataset.cols), Number(c.dataset.rows));
+    tip.textContent = text(col, row);
+    tip.hidden = false;
+    // Beside the pointer, kept on screen.
+    tip.style.left = `${Math.min(ev.clientX + 14, window.innerWidth - tip.offsetWidth - 4)}px`;
+    tip.style.top = `${Math.min(ev.clientY + 14, window.innerHeight - tip.offsetHeight - 4)}px`;
   });
 }

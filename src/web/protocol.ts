@@ -21,7 +21,8 @@ export type ToWorker =
   | { type: 'start'; config: TrainConfig }
   | { type: 'pause' }
   | { type: 'resume' }
-  | { type: 'export' };
+  /** A snapshot of the weights as they are now (for a download or "show this model"), answered with the same id. */
+  | { type: 'export'; id: number };
 
 export interface Progress {
   type: 'progress';
@@ -30,8 +31,11 @@ export interface Progress {
   batches: number;
   /** Fraction of all epochs done. */
   done: number;
+  /** The epoch's mean training loss and accuracy so far. */
   loss: number;
   trainAccuracy: number;
+  /** Every step since the last report: its loss and accuracy, and its position in epochs (1.5: half-way through the second). */
+  steps: Array<{ at: number; loss: number; accuracy: number }>;
   samplesPerSecond: number;
   /** First convolution's kernels (OC·KH·KW values), for the live view. */
   kernels: Float32Array | null;
@@ -44,8 +48,11 @@ export type FromWorker =
   | { type: 'status'; message: string }
   | Progress
   | { type: 'epoch'; epoch: number; trainLoss: number; testAccuracy: number; seconds: number }
-  | { type: 'model'; bytes: Uint8Array; final: boolean }
-  | { type: 'error'; message: string };
+  | { type: 'model'; bytes: Uint8Array; final: boolean; id: number | null }
+  /** The run goes on, but something is wrong (an epoch ended near chance: nearChanceAdvice's words). */
+  | { type: 'warning'; message: string }
+  /** diverged: the run stopped because the loss diverged (the message is divergenceAdvice's). */
+  | { type: 'error'; message: string; diverged: boolean };
 
 /** Test images (by index) whose predictions the training view follows. */
 export const WATCHED_DIGITS = [0, 1, 2, 3, 4, 7, 8, 11, 18, 61];
