@@ -1,7 +1,8 @@
 // zerograd ⇄ PyTorch, checked in PyTorch itself (Debian's /usr/bin/python3 with python3-torch):
 // `export --pytorch` folders loaded through their own model.py reproduce zerograd's outputs, and
 // weights PyTorch initialized and wrote are imported (`import --safetensors --arch`) into a zerograd
-// model that reproduces PyTorch's. All the Python work runs in one process: importing torch alone
+// model that reproduces PyTorch's, both from a seeded nn.Sequential written by hand and from an
+// export trained further in PyTorch and written by its model.py's save(). All the Python work runs in one process: importing torch alone
 // takes seconds.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -78,6 +79,16 @@ for name, d in job["exports"].items():
     with contextlib.redirect_stdout(out):
         runpy.run_path(path, run_name="__main__")
     printed[name] = out.getvalue()
+    if name == job["roundTrip"]:
+        # Training continues in PyTorch (one SGD step), and save() writes the weights for zerograd import.
+        net.train()
+        opt = torch.optim.SGD(net.parameters(), lr=0.5)
+        nn.functional.cross_entropy(net(x[:64]), torch.arange(64) % 10).backward()
+        opt.step()
+        net.eval()
+        with torch.no_grad():
+            write_f32(os.path.join(d, "trained.logits.f32"), net(x))
+        module.save(net, os.path.join(d, "trained.safetensors"))
 
 for name, m in job["imports"].items():
     torch.manual_seed(m["seed"])
@@ -89,7 +100,7 @@ for name, m in job["imports"].items():
 print(json.dumps(printed))
 `;
 
-test('PyTorch runs the exports of MLP, DNN, CNN and every layer as zerograd does, and zerograd imports what PyTorch wrote', { skip: py.skip, timeout: 300_000 }, async () => {
+test('PyTorch runs the exports of MLP, DNN, CNN and every layer as zerograd does; zerograd imports what PyTorch trained and wrote', { skip: py.skip, timeout: 300_000 }, async () => {
   requirePython(py);
   const files = exportableModels(dir);
   const { x, raw } = testImages(IMAGES);
@@ -105,7 +116,7 @@ test('PyTorch runs the exports of MLP, DNN, CNN and every layer as zerograd does
   }));
   const imports = Object.fromEntries(Object.entries(IMPORTS).map(([name, a], i) => [name, { torch: a.torch, seed: 10 + i, weights: join(dir, `torch-${name}.safetensors`) }]));
 
-  const printed = JSON.parse(runPython(py, SCRIPT, [JSON.stringify({ images, exports, imports })], 240_000)) as Record<string, string>;
+  const printed = JSON.parse(runPython(py, SCRIPT, [JSON.stringify({ images, exports, imports, roundTrip: 'every' })], 240_000)) as Record<string, string>;
 
   for (const [name, file] of Object.entries(files)) {
     const ours = outputs(loadModel(file).model, x);
@@ -114,6 +125,14 @@ test('PyTorch runs the exports of MLP, DNN, CNN and every layer as zerograd does
     assert.match(printed[name], /^Sequential\(\n {2}\(0\): /, `${name}: model.py's main prints the model`);
   }
   assert.match(printed.every, /\(3\): Sequential\(\n {4}\(0\): Conv2d\(4, 6, kernel_size=\(3, 3\), stride=\(1, 1\), padding=\(1, 1\)\)/);
+
+  // Trained further in PyTorch, saved by model.py's save(), imported with no --arch (the file says it).
+  const back = join(dir, 'every-trained.zg');
+  const r = await runCli(['import', '--safetensors', join(exports.every, 'trained.safetensors'), '--out', back]);
+  assert.equal(r.code, 0, r.stderr);
+  const trained = readFloat32(readFileSync(join(exports.every, 'trained.logits.f32')));
+  assertSameOutputs(outputs(loadModel(back).model, x), trained, 10, 'every, trained in PyTorch and imported: zerograd vs PyTorch');
+  assert.throws(() => assertSameOutputs(trained, outputs(loadModel(files.every).model, x), 10, 'before and after'), /max abs difference/, 'the PyTorch step changed the weights');
 
   await Promise.all(Object.entries(IMPORTS).map(async ([name, a]) => {
     const out = join(dir, `imported-${name}.zg`);

@@ -109,7 +109,8 @@ export interface PytorchExport {
 
 /**
  * model.py for a network: `build()` (the nn.Sequential), `read_safetensors(path)`, `load(path=None)`
- * (the weights beside the file, loaded strictly, in eval mode) and a main that prints the model.
+ * (the weights beside the file, loaded strictly, in eval mode), `save(model, path)` (safetensors with
+ * the export's architecture, for `zerograd import`) and a main that prints the model.
  * Throws, naming the layer, for a layer type PyTorch export does not know.
  * @example pytorchModelSource({ spec: net.toSpec(), inputShape: [1, 28, 28], classes: 10 })
  */
@@ -125,9 +126,11 @@ export function pytorchModelSource(o: PytorchExport): string {
 Input: float32 (N, ${shape.join(', ')}) — ${o.inputShape.length === 3 ? 'images, pixels scaled to [0, 1] (0 = background)' : 'one row of features per example'}.
 Output: (N, ${classes}) logits (apply softmax for probabilities).
 
-    from model import load
+    from model import load, save
     net = load()                 # the weights in ${weights} beside this file, in eval mode
     logits = net(x)
+    net.train()                  # … train further (on a GPU: net.cuda()) …
+    save(net, "trained.safetensors")   # then: zerograd import --safetensors trained.safetensors --out trained.zg
 
 Needs only PyTorch: the safetensors file is read here (no safetensors package).
 """
@@ -139,6 +142,8 @@ import sys
 import torch
 from torch import nn
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+WEIGHTS = "${weights}"
 INPUT_SHAPE = (${shape.join(', ')}${shape.length === 1 ? ',' : ''})  # one example${o.inputShape.length === 3 ? ': channels, height, width' : ''}
 CLASSES = ${classes}
 
@@ -149,32 +154,47 @@ def build():
 
 
 def read_safetensors(path):
-    """{name: tensor} from a safetensors file: u64 little-endian header length, JSON header, data."""
+    """({name: tensor}, {metadata}) from a safetensors file: u64 little-endian header length, JSON header, data."""
     if sys.byteorder != "little":
-        raise RuntimeError("read_safetensors reads little-endian float32 as is; this machine is big-endian")
+        raise RuntimeError("safetensors data is little-endian float32, read here as is; this machine is big-endian")
     with open(path, "rb") as f:
         data = bytearray(f.read())  # writable, so torch.frombuffer shares it without a warning
     (n,) = struct.unpack("<Q", data[:8])
     header = json.loads(data[8:8 + n])
-    header.pop("__metadata__", None)
+    metadata = header.pop("__metadata__", {})
     tensors = {}
     for name, entry in header.items():
         if entry["dtype"] != "F32":
             raise ValueError(f"{path}: tensor {name!r} is {entry['dtype']}, expected F32")
         begin, end = entry["data_offsets"]
-        # The data is little-endian float32, which torch reads as is on little-endian machines.
         values = torch.frombuffer(data, dtype=torch.float32, offset=8 + n + begin, count=(end - begin) // 4) if end > begin else torch.zeros(0)
         tensors[name] = values.reshape(entry["shape"])
-    return tensors
+    return tensors, metadata
 
 
 def load(path=None):
     """The network with its trained weights (default: ${weights} beside this file), in eval mode."""
-    if path is None:
-        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "${weights}")
+    tensors, _ = read_safetensors(path or os.path.join(HERE, WEIGHTS))
     model = build()
-    model.load_state_dict(read_safetensors(path), strict=True)
+    model.load_state_dict(tensors, strict=True)
     return model.eval()
+
+
+def save(model, path):
+    """Write the model's weights (trained further here) as safetensors, with the architecture from the
+    export's metadata, so \`zerograd import --safetensors PATH --out FILE\` takes them back into zerograd."""
+    _, metadata = read_safetensors(os.path.join(HERE, WEIGHTS))
+    metadata.pop("zerograd.meta", None)  # its facts (test accuracy) describe the exported weights, not these
+    header, blobs, offset = {"__metadata__": metadata}, [], 0
+    for name, t in model.state_dict().items():
+        blob = t.detach().to("cpu", torch.float32).contiguous().numpy().tobytes()
+        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(blob)]}
+        blobs.append(blob)
+        offset += len(blob)
+    text = json.dumps(header).encode()
+    text += b" " * (-len(text) % 8)  # padded with spaces so the data starts 8-byte aligned
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
 
 
 if __name__ == "__main__":
