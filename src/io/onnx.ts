@@ -129,8 +129,9 @@ export function modelToOnnx(model: Module, inputShape: number[], classes: number
   if (last && last.output![0] === y) last.output = [output];
   else g.nodes.push({ opType: 'Identity', input: [y], output: [output], name: 'output.Identity' });
   // The output's shape from running zerograd once: (1, classes) for a classifier -> (N, classes).
-  model.eval();
-  const outShape = noGrad(() => model.forward(zeros([1, ...inputShape]))).shape;
+  const training = model.training;
+  const outShape = noGrad(() => model.eval().forward(zeros([1, ...inputShape]))).shape;
+  model.train(training);
   const graph: onnxProto.onnx.IGraphProto = {
     name: String(meta.arch ?? 'zerograd'),
     node: g.nodes,
