@@ -8,7 +8,7 @@ import { basename, join, resolve } from 'node:path';
 import * as zg from '../node.js';
 import { META_KEYS, modelFromSafetensors, modelToSafetensors } from '../io/safetensors.js';
 import { pytorchModelSource } from '../io/pytorch.js';
-import { MNIST_INPUT, UserError, checkWritable, loadImageClassifier, loadModelFile, pct, warn } from './common.js';
+import { MNIST_INPUT, UserError, checkWritable, classNamesOf, loadImageClassifier, loadModelFile, pct, warn } from './common.js';
 import { buildFromFlags, type ModelOptions } from './train.js';
 
 export interface ExportOptions {
@@ -61,7 +61,7 @@ export async function exportCommand(o: ExportOptions): Promise<void> {
   let source: string | undefined;
   let onnx: { output: string; bytes: Uint8Array } | undefined;
   try {
-    if (o.pytorch) source = pytorchModelSource({ spec: model.toSpec(), inputShape, classes, description: describeModel(meta), weights: PYTORCH_FILES.weights });
+    if (o.pytorch) source = pytorchModelSource({ spec: model.toSpec(), inputShape, classes, description: describeModel(meta), weights: PYTORCH_FILES.weights, classNames: classNamesOf(saved) });
     // Loaded only here: protobufjs is needed by this one command.
     if (o.onnx) onnx = (await import('../io/onnx.js')).modelToOnnx(model, inputShape, classes, meta, packageVersion());
   } catch (e) {

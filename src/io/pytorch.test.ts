@@ -52,6 +52,10 @@ test('model.py holds only checked numbers from the spec: a string where a size b
   assert.match(source, /^"""x; import os , exported from zerograd/); // no quote or backslash left to end the docstring
   assert.match(source, /return nn\.Linear\(4, 2, bias=False\)\n/);
   assert.match(source, /INPUT_SHAPE = \(4,\)/);
+  assert.match(source, /CLASS_NAMES = None /);
+  const named = pytorchModelSource({ spec: { type: 'Flatten' }, inputShape: [3, 8, 8], classes: 2, classNames: ['cat', 'a "dog"\\\n'] });
+  assert.match(named, /^CLASS_NAMES = \["cat", "a \\"dog\\"\\\\\\n"\]  #/m, 'a JSON string literal is a Python one, escapes and all');
+  assert.throws(() => pytorchModelSource({ spec: { type: 'Flatten' }, inputShape: [3, 8, 8], classes: 2, classNames: ['cat'] }), /classNames \["cat"\], expected 2 strings/);
 });
 
 test('model.py writes each layer with its options and its state_dict index, nested Sequentials indented', () => {

@@ -103,6 +103,8 @@ export interface PytorchExport {
   classes: number;
   /** A line saying what the model is ('cnn, test accuracy 99.22%'), for the docstring. */
   description?: string;
+  /** The classes' names in label order (a model trained on a folder of pictures); MNIST's are its digits. */
+  classNames?: string[];
   /** The weights' file name, beside model.py. */
   weights?: string;
 }
@@ -120,11 +122,16 @@ export function pytorchModelSource(o: PytorchExport): string {
   if (!/^[\w.-]+$/.test(weights)) throw new Error(`pytorchModelSource: weights file name ${JSON.stringify(weights)}, expected letters, digits, '.', '_' or '-'`);
   const shape = o.inputShape.map((d, i) => new SpecReader({ type: 'input', d }, `inputShape[${i}]`).int('d'));
   const classes = new SpecReader({ type: 'output', classes: o.classes }, 'classes').int('classes');
+  if (o.classNames && (o.classNames.length !== o.classes || !o.classNames.every((n) => typeof n === 'string'))) {
+    throw new Error(`pytorchModelSource: classNames ${JSON.stringify(o.classNames).slice(0, 80)}, expected ${o.classes} strings`);
+  }
+  // A JSON string is a valid Python string literal (the same escapes), so a name cannot become code.
+  const classNames = o.classNames ? `[${o.classNames.map((n) => JSON.stringify(n)).join(', ')}]` : 'None';
   const description = (o.description ?? 'a zerograd network').replace(/[^\w .,:;%()+=/-]/g, '');
   return `"""${description}, exported from zerograd for PyTorch.
 
-Input: float32 (N, ${shape.join(', ')}) — ${o.inputShape.length === 3 ? 'images, pixels scaled to [0, 1] (0 = background)' : 'one row of features per example'}.
-Output: (N, ${classes}) logits (apply softmax for probabilities).
+Input: float32 (N, ${shape.join(', ')}) — ${o.inputShape.length !== 3 ? 'one row of features per example' : `images, pixels scaled to [0, 1]${o.inputShape[0] === 1 ? ' (0 = background, as in MNIST)' : ' (channels R, G, B)'}`}.
+Output: (N, ${classes}) logits (apply softmax for probabilities)${o.classNames ? ', one per name in CLASS_NAMES' : ''}.
 
     from model import load, save
     net = load()                 # the weights in ${weights} beside this file, in eval mode
@@ -146,6 +153,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 WEIGHTS = "${weights}"
 INPUT_SHAPE = (${shape.join(', ')}${shape.length === 1 ? ',' : ''})  # one example${o.inputShape.length === 3 ? ': channels, height, width' : ''}
 CLASSES = ${classes}
+CLASS_NAMES = ${classNames}  # the name of each output, when the model was trained on named classes
 
 
 def build():
