@@ -136,7 +136,7 @@ export function addExportCommands(program: Command, shapeOptions: (c: Command) =
     .requiredOption('--model <file>', 'model file')
     .option('--safetensors <file>', 'write the weights and the architecture (in the metadata) here')
     .option('--pytorch <dir>', `write ${PYTORCH_FILES.code} (the nn.Sequential and load()) and ${PYTORCH_FILES.weights} into this folder`)
-    .option('--onnx <file>', 'write an ONNX graph (opset 13): input \'pixels\' (N,1,28,28) in [0,1], output \'logits\'')
+    .option('--onnx <file>', 'write an ONNX graph (opset 13): input \'pixels\' (N,C,H,W) in [0,1], output \'logits\'')
     .option('--json', 'print JSON', false)
     .action((o: ExportOptions) => exportCommand(o));
 
