@@ -8,6 +8,7 @@
 //   node: Node-only entry points and modules: src/node.ts ('zerograd/node'), src/cli/**,
 //         src/bench/**, src/experiments/** (run by the CLI), and the Node parts of core folders:
 //         src/data/mnist.ts, src/data/image-file.ts, src/data/image-folder.ts (read and decode files), src/io/node.ts (writes files),
+//         src/io/onnx.ts (encodes through protobufjs),
 //         src/backends/wasm/node*.ts (worker_threads).
 //   web:  src/web/**, the explainer page, bundled by esbuild for the browser.
 //   core: everything else: src/index.ts ('zerograd') and the library folders. It is what the
@@ -63,7 +64,7 @@ const LAYERS: readonly string[][] = [
 type Zone = 'test' | 'node' | 'web' | 'core';
 const ZONES: ReadonlyArray<[Zone, string[]]> = [
   ['test', ['**/*.test.ts', 'testing/**', 'docs/**']],
-  ['node', ['node.ts', 'cli/**', 'bench/**', 'experiments/**', 'data/mnist.ts', 'data/image-file.ts', 'data/image-folder.ts', 'io/node.ts', 'backends/wasm/node*.ts']],
+  ['node', ['node.ts', 'cli/**', 'bench/**', 'experiments/**', 'data/mnist.ts', 'data/image-file.ts', 'data/image-folder.ts', 'io/node.ts', 'io/onnx.ts', 'backends/wasm/node*.ts']],
   ['web', ['web/**']],
   ['core', ['**']],
 ];

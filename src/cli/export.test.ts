@@ -2,7 +2,7 @@
 // without zerograd's metadata (as PyTorch writes them) imported into an architecture from flags.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadModel, saveModel } from '../io/node.js';
 import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.js';
@@ -63,4 +63,46 @@ test('weights with no zerograd metadata: imported for --arch, refused naming the
   const r = await run(['import', '--safetensors', st, '--arch', 'mlp', '--hidden', '8', '--out', good]);
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(loadModel(good).model.namedParameters().map(([, t]) => Float32Array.from(t.data)), net.namedParameters().map(([, t]) => Float32Array.from(t.data)));
+});
+
+test('export refuses, in one line naming what was wrong: no output flag, a file that is not a model, a detector, --pytorch on a file', async () => {
+  const none = await run(['export', '--model', 'any.zg']);
+  assert.equal(none.code, 1);
+  assert.match(none.stderr, /^zerograd: error: export: say what to write: --safetensors OUT\.safetensors, --pytorch DIR .* or --onnx OUT\.onnx/);
+
+  const text = join(dir, 'notes.zg');
+  writeFileSync(text, 'not a model\n');
+  const notModel = await run(['export', '--model', text, '--pytorch', join(dir, 'pt-none')]);
+  assert.equal(notModel.code, 1);
+  assert.match(notModel.stderr, /notes\.zg: not a zerograd model file/);
+  assert.equal(existsSync(join(dir, 'pt-none')), false, 'nothing is written for a failed export');
+
+  const detector = await run(['export', '--model', new URL('../../src/testing/fixtures/smoke-rcnn.zg', import.meta.url).pathname, '--onnx', join(dir, 'rcnn.onnx')]);
+  assert.equal(detector.code, 1);
+  assert.match(detector.stderr, /smoke-rcnn\.zg: a detector \(R-CNN\), not an image classifier/);
+
+  const model = join(dir, 'small.zg');
+  saveModel(model, mlp({ hidden: [4], rng: new Random(7) }), [1, 28, 28], 10, { arch: 'mlp' });
+  const file = join(dir, 'a-file');
+  writeFileSync(file, '');
+  const onFile = await run(['export', '--model', model, '--pytorch', file]);
+  assert.equal(onFile.code, 1);
+  assert.match(onFile.stderr, /--pytorch .*a-file: is a file; expected a folder \(made if missing\) to write model\.py and model\.safetensors in/);
+  const deep = await run(['export', '--model', model, '--pytorch', join(dir, 'no', 'such')]);
+  assert.equal(deep.code, 1);
+  assert.match(deep.stderr, /--pytorch .*such: the folder .*no does not exist/);
+});
+
+test('export --pytorch makes the folder and writes model.py beside the safetensors weights, the same as --safetensors writes', async () => {
+  const model = join(dir, 'pt.zg');
+  saveModel(model, mlp({ hidden: [4], rng: new Random(8) }), [1, 28, 28], 10, { arch: 'mlp', testAccuracy: 0.5 });
+  const out = join(dir, 'pt-out');
+  const st = join(dir, 'pt.safetensors');
+  const r = await run(['export', '--model', model, '--pytorch', out, '--safetensors', st]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /wrote .*model\.py and model\.safetensors: in PyTorch, `from model import load; net = load\(\)`/);
+  assert.deepEqual(readFileSync(join(out, 'model.safetensors')), readFileSync(st));
+  const source = readFileSync(join(out, 'model.py'), 'utf8');
+  assert.match(source, /^"""mlp, test accuracy 50\.00%, exported from zerograd for PyTorch\./);
+  assert.match(source, /nn\.Flatten\(\),  # 0\n\s+nn\.Linear\(784, 4\),  # 1\n\s+nn\.ReLU\(\),  # 2\n\s+nn\.Linear\(4, 10\),  # 3\n/);
 });
