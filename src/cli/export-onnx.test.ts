@@ -75,10 +75,15 @@ test('onnx.checker (full_check) accepts every export: opset 13, pixels (N,1,28,2
     assert.deepEqual(c.opset, [['', 13]], name);
     assert.deepEqual(c.inputs, [['pixels', ['N', 1, 28, 28]]], name);
     assert.deepEqual(c.outputs, [[name === 'every' ? 'probabilities' : 'logits', ['N', 10]]], name);
-    assert.deepEqual(c.initializers, loadModel(files[name]).model.namedParameters().map(([n]) => n), name);
+    // Parameters and batch norm's running statistics (its step count is not needed to infer).
+    assert.deepEqual(c.initializers, loadModel(files[name]).model.namedState().map(([n]) => n).filter((n) => !n.endsWith('num_batches_tracked')), name);
   }
   assert.deepEqual(checked[onnxFiles.mlp].ops, ['Flatten', 'Gemm', 'Relu', 'Gemm']);
   // Dropout is the identity at inference and leaves no node.
   assert.deepEqual(checked[onnxFiles.every].ops, ['Conv', 'Tanh', 'AveragePool', 'Conv', 'Relu', 'MaxPool', 'Flatten', 'Gemm', 'Softmax']);
+  assert.deepEqual(checked[onnxFiles.blocks].ops, ['Conv', 'BatchNormalization', 'Relu', 'MaxPool',
+    'Conv', 'BatchNormalization', 'Relu', 'Conv', 'BatchNormalization', 'Add', 'Relu', // identity shortcut: x itself
+    'Conv', 'BatchNormalization', 'Relu', 'Conv', 'BatchNormalization', 'Conv', 'BatchNormalization', 'Add', 'Relu', // projection shortcut
+    'GlobalAveragePool', 'Flatten', 'Gemm', 'BatchNormalization', 'Relu', 'Gemm']);
   assert.deepEqual(checked[onnxFiles.dnn].ops, ['Flatten', 'Gemm', 'Sigmoid', 'Gemm', 'Sigmoid', 'Gemm']);
 });

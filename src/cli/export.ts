@@ -144,7 +144,7 @@ export function addExportCommands(program: Command, shapeOptions: (c: Command) =
     .description('build a model file from safetensors weights (written by export, or by PyTorch for --arch)')
     .requiredOption('--safetensors <file>', 'safetensors file')
     .requiredOption('--out <file>', 'model file to write')
-    .addOption(new Option('--arch <arch>', 'the architecture the weights are for (default: the one in the file\'s metadata)').choices(['mlp', 'dnn', 'cnn']))
+    .addOption(new Option('--arch <arch>', 'the architecture the weights are for (default: the one in the file\'s metadata)').choices(['mlp', 'dnn', 'cnn', 'lenet5', 'vgg', 'resnet']))
     .option('--json', 'print JSON', false))
     .action((o: ImportOptions) => importCommand(o));
 }

@@ -12,7 +12,7 @@ import onnxProto from 'onnx-proto';
 import { noGrad } from '../autograd/engine.js';
 import type { LayerSpec, Module } from '../nn/module.js';
 import { zeros, type Tensor } from '../tensor/tensor.js';
-import { SpecReader, layerName, sequentialLayers, unsupportedLayer } from './pytorch.js';
+import { SpecReader, layerName, residualParts, sequentialLayers, unsupportedLayer, type LayerPath } from './pytorch.js';
 
 const { onnx } = onnxProto;
 
@@ -30,30 +30,36 @@ class GraphBuilder {
   constructor(private readonly params: Map<string, Tensor>) {}
 
   /** Add one node; its output is named after the layer and the op ("1.Gemm"). Returns that name. */
-  node(opType: string, inputs: string[], path: readonly number[], attribute: Attribute[] = []): string {
+  node(opType: string, inputs: string[], path: LayerPath, attribute: Attribute[] = []): string {
     const name = `${path.length ? path.join('.') : 'model'}.${opType}`;
     this.nodes.push({ opType, input: inputs, output: [name], name, attribute });
     return name;
   }
 
-  /** The parameter `key` of the layer at `path` as an initializer (little-endian float32); its name. */
-  weight(path: readonly number[], key: 'weight' | 'bias'): string {
+  /** The parameter or buffer `key` of the layer at `path` as an initializer (little-endian float32); its name. */
+  weight(path: LayerPath, key: 'weight' | 'bias' | 'running_mean' | 'running_var'): string {
     const name = path.length ? `${path.join('.')}.${key}` : key;
     const t = this.params.get(name);
     if (!t) throw new Error(`the ONNX export: ${layerName(path)} has no parameter '${name}'`);
-    const raw = new Uint8Array(4 * t.size);
+    return this.constant(name, t.data, [...t.shape]);
+  }
+
+  /** Values as a float32 initializer named `name`; its name. */
+  constant(name: string, values: ArrayLike<number>, dims: number[]): string {
+    const raw = new Uint8Array(4 * values.length);
     const view = new DataView(raw.buffer);
-    for (let i = 0; i < t.size; i++) view.setFloat32(4 * i, t.data[i], true);
-    this.initializers.push({ name, dims: [...t.shape], dataType: onnx.TensorProto.DataType.FLOAT, rawData: raw });
+    for (let i = 0; i < values.length; i++) view.setFloat32(4 * i, values[i], true);
+    this.initializers.push({ name, dims, dataType: onnx.TensorProto.DataType.FLOAT, rawData: raw });
     return name;
   }
 }
 
 const ints = (name: string, values: number[]): Attribute => ({ name, type: onnx.AttributeProto.AttributeType.INTS, ints: values });
 const int = (name: string, i: number): Attribute => ({ name, type: onnx.AttributeProto.AttributeType.INT, i });
+const float = (name: string, f: number): Attribute => ({ name, type: onnx.AttributeProto.AttributeType.FLOAT, f });
 
 /** How one layer type becomes ONNX nodes: from the value named `x`, returns the name of its output. */
-type OnnxLayer = (g: GraphBuilder, x: string, path: readonly number[], a: SpecReader) => string;
+type OnnxLayer = (g: GraphBuilder, x: string, path: LayerPath, a: SpecReader) => string;
 
 /** A window op (pooling, convolution): square kernel, stride; pads [top, left, bottom, right]. */
 const window = (a: SpecReader, padding = 0): Attribute[] => {
@@ -79,12 +85,37 @@ export const ONNX_LAYERS: Readonly<Record<string, OnnxLayer>> = {
   Tanh: (g, x, p) => g.node('Tanh', [x], p),
   Softmax: (g, x, p) => g.node('Softmax', [x], p, [int('axis', -1)]), // opset 13: over that one axis, as zerograd's
   Dropout: (_, x) => x, // inference only: dropout is the identity, so it is left out
+  BatchNorm1d: (g, x, p, a) => batchNormalization(g, x, p, a),
+  BatchNorm2d: (g, x, p, a) => batchNormalization(g, x, p, a),
+  AdaptiveAvgPool2d: (g, x, p, a) => (a.one('outputSize'), g.node('GlobalAveragePool', [x], p)), // (N,C,H,W) -> (N,C,1,1)
+  // Nodes for the body and the shortcut, then an Add: written by addLayer, which nests.
+  Residual: () => { throw new Error('Residual is written by addLayer'); },
 };
 
+/**
+ * Batch norm in inference: y = scale·(x − running_mean)/√(running_var + ε) + B per channel, ONNX's
+ * BatchNormalization with the running statistics as initializers. Without affine, scale is 1 and B is 0.
+ */
+function batchNormalization(g: GraphBuilder, x: string, p: LayerPath, a: SpecReader): string {
+  const C = a.int('numFeatures');
+  const prefix = p.length ? `${p.join('.')}.` : '';
+  const scale = a.hasAffine() ? g.weight(p, 'weight') : g.constant(`${prefix}scale`, new Float32Array(C).fill(1), [C]);
+  const shift = a.hasAffine() ? g.weight(p, 'bias') : g.constant(`${prefix}shift`, new Float32Array(C), [C]);
+  return g.node('BatchNormalization', [x, scale, shift, g.weight(p, 'running_mean'), g.weight(p, 'running_var')], p,
+    [float('epsilon', a.positive('eps', 1e-5)), float('momentum', 1 - a.probability('momentum', 0.1, true))]); // ONNX's momentum weighs the old average
+}
+
 /** Add the nodes of the layer at `path`; returns the name of its output. */
-function addLayer(g: GraphBuilder, spec: LayerSpec, x: string, path: number[]): string {
+function addLayer(g: GraphBuilder, spec: LayerSpec, x: string, path: LayerPath): string {
   if (spec.type === 'Sequential') {
     return sequentialLayers(spec, path).reduce((y, l, i) => addLayer(g, l, y, [...path, i]), x);
+  }
+  if (spec.type === 'Residual') {
+    // y = body(x) + shortcut(x): both branches read x; the shortcut is x itself when it is the identity.
+    const { body, shortcut } = residualParts(spec, path);
+    const y = addLayer(g, body, x, [...path, 'body']);
+    const s = shortcut ? addLayer(g, shortcut, x, [...path, 'shortcut']) : x;
+    return g.node('Add', [y, s], path);
   }
   const add = Object.prototype.hasOwnProperty.call(ONNX_LAYERS, spec.type) ? ONNX_LAYERS[spec.type] : undefined;
   if (!add) throw unsupportedLayer('the ONNX export', spec, layerName(path), ONNX_LAYERS);
@@ -120,7 +151,7 @@ export interface OnnxExport {
  */
 export function modelToOnnx(model: Module, inputShape: number[], classes: number, meta: Record<string, unknown> = {}, version = ''): OnnxExport {
   const spec = model.toSpec();
-  const g = new GraphBuilder(new Map(model.namedParameters()));
+  const g = new GraphBuilder(new Map(model.namedState()));
   const y = addLayer(g, spec, ONNX_INPUT, []);
   const output = lastLayer(spec)?.type === 'Softmax' ? 'probabilities' : 'logits';
   // The last node's output takes the graph's output name; a network whose last layers add no node

@@ -27,18 +27,18 @@ test('every layer type zerograd builds has an entry in the PyTorch table and in 
   assert.deepEqual(Object.keys(ONNX_LAYERS).sort(), [...layers].sort());
 });
 
-/** A layer zerograd does not have yet (as a model from another branch might hold). */
-class BatchNorm2d extends Module {
+/** A layer zerograd does not have (as a model from a newer zerograd might hold). */
+class Capsule extends Module {
   forward(x: Tensor): Tensor { return x; }
-  override toSpec(): LayerSpec { return { type: 'BatchNorm2d', numFeatures: 4 }; }
+  override toSpec(): LayerSpec { return { type: 'Capsule', numFeatures: 4 }; }
 }
 
 test('an unsupported layer is refused by both exporters, naming it, where it sits and what is supported', () => {
-  const spec: LayerSpec = { type: 'Sequential', layers: [{ type: 'Flatten' }, { type: 'Sequential', layers: [{ type: 'ReLU' }, { type: 'BatchNorm2d' }] }] };
+  const spec: LayerSpec = { type: 'Sequential', layers: [{ type: 'Flatten' }, { type: 'Sequential', layers: [{ type: 'ReLU' }, { type: 'Capsule' }] }] };
   assert.throws(() => pytorchModelSource({ spec, inputShape: [1, 28, 28], classes: 10 }),
-    /^Error: the PyTorch export: layer 1\.1 is a BatchNorm2d layer, which the PyTorch export does not support; supported layers: Sequential, Linear, Conv2d, .*Dropout$/);
-  const net = new Sequential(new Flatten(), new BatchNorm2d(), new Linear(784, 10, { rng: new Random(1) }));
-  assert.throws(() => modelToOnnx(net, [1, 28, 28], 10), /^Error: the ONNX export: layer 1 is a BatchNorm2d layer, which the ONNX export does not support; supported layers: Sequential, Linear/);
+    /^Error: the PyTorch export: layer 1\.1 is a Capsule layer, which the PyTorch export does not support; supported layers: Sequential, Linear, Conv2d, .*Residual$/);
+  const net = new Sequential(new Flatten(), new Capsule(), new Linear(784, 10, { rng: new Random(1) }));
+  assert.throws(() => modelToOnnx(net, [1, 28, 28], 10), /^Error: the ONNX export: layer 1 is a Capsule layer, which the ONNX export does not support; supported layers: Sequential, Linear/);
   assert.throws(() => pytorchModelSource({ spec: { type: 'toString' }, inputShape: [1, 28, 28], classes: 10 }), /the model is a toString layer/);
 });
 

@@ -27,7 +27,27 @@ export const PYTORCH_LAYERS: Readonly<Record<string, PytorchLayer>> = {
   Tanh: () => 'nn.Tanh()',
   Softmax: () => 'nn.Softmax(dim=-1)', // zerograd's softmax runs over the last axis
   Dropout: (_, a) => `nn.Dropout(p=${a.probability('p', 0.5)})`,
+  BatchNorm1d: (_, a) => `nn.BatchNorm1d(${a.int('numFeatures')}, eps=${a.positive('eps', 1e-5)}, momentum=${a.probability('momentum', 0.1, true)}${a.affine()})`,
+  BatchNorm2d: (_, a) => `nn.BatchNorm2d(${a.int('numFeatures')}, eps=${a.positive('eps', 1e-5)}, momentum=${a.probability('momentum', 0.1, true)}${a.affine()})`,
+  AdaptiveAvgPool2d: (_, a) => `nn.AdaptiveAvgPool2d(${a.one('outputSize')})`,
+  // Written by layerCode (it nests a body and a shortcut); listed here so the table names every layer.
+  Residual: () => { throw new Error('Residual is written by layerCode'); },
 };
+
+/** The Residual module model.py defines when a network has one: its names are zerograd's ("body.0.weight"). */
+const RESIDUAL_CLASS = `class Residual(nn.Module):
+    """A residual block: body(x) + shortcut(x), the shortcut being the identity when it is None."""
+
+    def __init__(self, body, shortcut=None):
+        super().__init__()
+        self.body = body
+        self.shortcut = shortcut
+
+    def forward(self, x):
+        return self.body(x) + (x if self.shortcut is None else self.shortcut(x))
+
+
+`;
 
 /**
  * Reads a layer spec's options, checked: only numbers that pass these checks reach model.py or an
@@ -43,12 +63,32 @@ export class SpecReader {
     return v;
   }
   /** Written into Python as JavaScript's shortest round-trip form, which is a valid Python float (0.5, 1e-7). */
-  probability(key: string, fallback: number): number {
+  probability(key: string, fallback: number, closed = false): number {
     const v = this.spec[key] ?? fallback;
-    if (typeof v !== 'number' || !(v >= 0 && v < 1)) {
-      throw new Error(`${this.where} (${this.spec.type}): option ${key} is ${JSON.stringify(v)}, expected a probability in [0, 1)`);
+    if (typeof v !== 'number' || !(v >= 0 && (closed ? v <= 1 : v < 1))) {
+      throw new Error(`${this.where} (${this.spec.type}): option ${key} is ${JSON.stringify(v)}, expected a probability in [0, 1${closed ? ']' : ')'}`);
     }
     return v;
+  }
+  /** A positive finite number (batch norm's eps). */
+  positive(key: string, fallback: number): number {
+    const v = this.spec[key] ?? fallback;
+    if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) {
+      throw new Error(`${this.where} (${this.spec.type}): option ${key} is ${JSON.stringify(v)}, expected a positive number`);
+    }
+    return v;
+  }
+  /** 1: the only output size global average pooling has. */
+  one(key: string): 1 {
+    if (this.spec[key] !== 1) throw new Error(`${this.where} (${this.spec.type}): option ${key} is ${JSON.stringify(this.spec[key])}, expected 1`);
+    return 1;
+  }
+  hasAffine(): boolean {
+    return this.spec.affine !== false;
+  }
+  /** ', affine=False' for a batch norm without scale and shift. */
+  affine(): string {
+    return this.hasAffine() ? '' : ', affine=False';
   }
   hasBias(): boolean {
     return this.spec.bias !== false;
@@ -59,8 +99,11 @@ export class SpecReader {
   }
 }
 
-/** Where a layer sits, for messages: 'layer 3', 'layer 2.1', or 'the model' (a lone layer). */
-export function layerName(path: readonly number[]): string {
+/** A layer's place: indices into Sequentials, and 'body'/'shortcut' inside a Residual — its state_dict prefix. */
+export type LayerPath = ReadonlyArray<number | string>;
+
+/** Where a layer sits, for messages: 'layer 3', 'layer 2.1', 'layer 4.body.0', or 'the model' (a lone layer). */
+export function layerName(path: LayerPath): string {
   return path.length === 0 ? 'the model' : `layer ${path.join('.')}`;
 }
 
@@ -75,13 +118,28 @@ export function unsupportedLayer(what: string, spec: LayerSpec, where: string, t
 }
 
 /** The sublayers of a Sequential spec, checked. */
-export function sequentialLayers(spec: LayerSpec, path: readonly number[]): LayerSpec[] {
+export function sequentialLayers(spec: LayerSpec, path: LayerPath): LayerSpec[] {
   if (!Array.isArray(spec.layers)) throw new Error(`${layerName(path)}: a Sequential spec without a "layers" array`);
   return spec.layers as LayerSpec[];
 }
 
+/** The body and shortcut (null: the identity) of a Residual spec, checked. */
+export function residualParts(spec: LayerSpec, path: LayerPath): { body: LayerSpec; shortcut: LayerSpec | null } {
+  const isSpec = (v: unknown): v is LayerSpec => typeof v === 'object' && v !== null && typeof (v as LayerSpec).type === 'string';
+  if (!isSpec(spec.body) || !(spec.shortcut === null || spec.shortcut === undefined || isSpec(spec.shortcut))) {
+    throw new Error(`${layerName(path)}: a Residual spec without a "body" layer (and a "shortcut" layer or null)`);
+  }
+  return { body: spec.body, shortcut: spec.shortcut ?? null };
+}
+
+/** Whether a spec holds a Residual anywhere (model.py then defines the Residual class). */
+function hasResidual(spec: LayerSpec): boolean {
+  if (spec.type === 'Residual') return true;
+  return Array.isArray(spec.layers) && (spec.layers as LayerSpec[]).some(hasResidual);
+}
+
 /** The Python expression that builds the layer at `path`, indented for its depth; Sequentials nest. */
-function layerCode(spec: LayerSpec, path: number[], indent: string): string {
+function layerCode(spec: LayerSpec, path: LayerPath, indent: string): string {
   if (spec.type === 'Sequential') {
     const layers = sequentialLayers(spec, path);
     if (layers.length === 0) return 'nn.Sequential()';
@@ -89,6 +147,13 @@ function layerCode(spec: LayerSpec, path: number[], indent: string): string {
     // "# 1" beside each layer: the index that prefixes its names in the state dict ("1.weight").
     const lines = layers.map((l, i) => `${inner}${layerCode(l, [...path, i], inner)},  # ${[...path, i].join('.')}`);
     return `nn.Sequential(\n${lines.join('\n')}\n${indent})`;
+  }
+  if (spec.type === 'Residual') {
+    const { body, shortcut } = residualParts(spec, path);
+    const inner = indent + '    ';
+    const parts = [`${inner}body=${layerCode(body, [...path, 'body'], inner)},`];
+    if (shortcut) parts.push(`${inner}shortcut=${layerCode(shortcut, [...path, 'shortcut'], inner)},`);
+    return `Residual(\n${parts.join('\n')}\n${indent})`;
   }
   const write = Object.prototype.hasOwnProperty.call(PYTORCH_LAYERS, spec.type) ? PYTORCH_LAYERS[spec.type] : undefined;
   if (!write) throw unsupportedLayer('the PyTorch export', spec, layerName(path), PYTORCH_LAYERS);
@@ -156,7 +221,7 @@ CLASSES = ${classes}
 CLASS_NAMES = ${classNames}  # the name of each output, when the model was trained on named classes
 
 
-def build():
+${hasResidual(o.spec) ? RESIDUAL_CLASS : ''}def build():
     """The network as zerograd built it; its state_dict() names are the safetensors names."""
     return ${network}
 
@@ -171,11 +236,13 @@ def read_safetensors(path):
     header = json.loads(data[8:8 + n])
     metadata = header.pop("__metadata__", {})
     tensors = {}
+    dtypes = {"F32": (torch.float32, 4), "I64": (torch.int64, 8)}  # I64: batch norm's num_batches_tracked
     for name, entry in header.items():
-        if entry["dtype"] != "F32":
-            raise ValueError(f"{path}: tensor {name!r} is {entry['dtype']}, expected F32")
+        if entry["dtype"] not in dtypes:
+            raise ValueError(f"{path}: tensor {name!r} is {entry['dtype']}, expected F32 or I64")
+        dtype, size = dtypes[entry["dtype"]]
         begin, end = entry["data_offsets"]
-        values = torch.frombuffer(data, dtype=torch.float32, offset=8 + n + begin, count=(end - begin) // 4) if end > begin else torch.zeros(0)
+        values = torch.frombuffer(data, dtype=dtype, offset=8 + n + begin, count=(end - begin) // size) if end > begin else torch.zeros(0, dtype=dtype)
         tensors[name] = values.reshape(entry["shape"])
     return tensors, metadata
 
@@ -195,8 +262,9 @@ def save(model, path):
     metadata.pop("zerograd.meta", None)  # its facts (test accuracy) describe the exported weights, not these
     header, blobs, offset = {"__metadata__": metadata}, [], 0
     for name, t in model.state_dict().items():
-        blob = t.detach().to("cpu", torch.float32).contiguous().numpy().tobytes()
-        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(blob)]}
+        dtype = torch.int64 if t.dtype == torch.int64 else torch.float32  # a step count stays an integer
+        blob = t.detach().to("cpu", dtype).contiguous().numpy().tobytes()
+        header[name] = {"dtype": "I64" if dtype == torch.int64 else "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(blob)]}
         blobs.append(blob)
         offset += len(blob)
     text = json.dumps(header).encode()

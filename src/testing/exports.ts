@@ -10,7 +10,8 @@ import { saveModel } from '../io/node.js';
 import { crossEntropy } from '../losses/index.js';
 import { AvgPool2d, Conv2d, Dropout, Flatten, Linear, MaxPool2d, ReLU, Sequential, Softmax, Tanh } from '../nn/layers.js';
 import type { Module } from '../nn/module.js';
-import { cnn, dnn, mlp } from '../models/index.js';
+import { basicBlock, cnn, dnn, mlp } from '../models/index.js';
+import { AdaptiveAvgPool2d, BatchNorm1d, BatchNorm2d } from '../nn/blocks.js';
 import { Adam } from '../optim/index.js';
 import { Random } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -54,13 +55,28 @@ export function everyLayer(rng: Random): Sequential {
   );
 }
 
-/** MLP, DNN (sigmoid, dropout), the default CNN (the committed fixture) and every layer: model files in `dir`. */
+/**
+ * The deeper networks' layers: batch norm (2d and 1d, running statistics past their start after
+ * trainFew), residual blocks with an identity and a projection (1×1 stride-2 conv + batch norm)
+ * shortcut, global average pooling.
+ *   (N,1,28,28) -conv-> (N,4,28,28) -max 2-> (N,4,14,14) -block-> (N,4,14,14) -block s2-> (N,8,7,7) -gap-> (N,8) -> (N,16) -> (N,10)
+ */
+export function blocksNet(rng: Random): Sequential {
+  return new Sequential(
+    new Conv2d(1, 4, 3, { padding: 1, bias: false, rng }), new BatchNorm2d(4), new ReLU(), new MaxPool2d(2),
+    basicBlock(4, 4, 1, rng), new ReLU(), basicBlock(4, 8, 2, rng), new ReLU(),
+    new AdaptiveAvgPool2d(1), new Flatten(), new Linear(8, 16, { rng }), new BatchNorm1d(16), new ReLU(), new Linear(16, 10, { rng }),
+  );
+}
+
+/** MLP, DNN (sigmoid, dropout), the default CNN (the committed fixture), every layer and the blocks: model files in `dir`. */
 export function exportableModels(dir: string): Record<string, string> {
   const files: Record<string, string> = { cnn: FIXTURE_CNN };
   const nets: Record<string, Module> = {
     mlp: mlp({ hidden: [32], rng: new Random(1) }),
     dnn: dnn({ hidden: [48, 24], activation: 'sigmoid', dropout: 0.2, rng: new Random(2) }),
     every: everyLayer(new Random(3)),
+    blocks: blocksNet(new Random(5)),
   };
   for (const [name, net] of Object.entries(nets)) {
     files[name] = join(dir, `${name}.zg`);
