@@ -118,6 +118,40 @@ test('depth: each hidden layer adds 128·128 + 128 parameters, and the accuracy 
   for (const d of [1, 2, 3, 5]) assert.ok(n[d].testAccuracy > 0.85, `${d} hidden: test accuracy ${n[d].testAccuracy}`);
 });
 
+test('depth-and-blocks: sizes and costs are what the arithmetic says; batch norm and skips help', () => {
+  const n = numbers('depth-and-blocks');
+  const net = n.networks;
+  // Parameters: a conv has OC·C·K·K weights (+ OC biases), a dense layer OUT·IN (+ OUT); batch norm a
+  // scale and a shift per channel. Multiply-adds: a conv OC·OH·OW·C·K·K per image, a dense layer IN·OUT.
+  // cnn, 8 kernels 5×5 → pool to 8×12×12 → dense 64 → 10.
+  assert.equal(net.cnn.parameters, (8 * 25 + 8) + (8 * 12 * 12 * 64 + 64) + (64 * 10 + 10));
+  assert.equal(net.cnn.multiplyAdds, 8 * 24 * 24 * 25 + 8 * 12 * 12 * 64 + 64 * 10);
+  // LeNet-5: 6@5×5 pad 2 (28×28) → pool → 16@5×5 (10×10) → pool → 400 → 120 → 84 → 10.
+  assert.equal(net.lenet5.parameters, 61706);
+  assert.equal(net.lenet5.multiplyAdds, 6 * 28 * 28 * 25 + 16 * 10 * 10 * 6 * 25 + 400 * 120 + 120 * 84 + 84 * 10);
+  // VGG-style, 8 then 16 channels: two 3×3 convs per block at 28×28 then 14×14, dense 16·7·7 → 64 → 10.
+  const vggConvs = [[1, 8, 28], [8, 8, 28], [8, 16, 14], [16, 16, 14]];
+  assert.equal(net.vgg.parameters, vggConvs.reduce((s, [c, o]) => s + o * c * 9 + o, 0) + (16 * 49 * 64 + 64) + (64 * 10 + 10));
+  assert.equal(net.vgg.multiplyAdds, vggConvs.reduce((s, [c, o, h]) => s + o * h * h * c * 9, 0) + 16 * 49 * 64 + 64 * 10);
+  // With batch norm the convs lose their biases and each channel gains γ and β: +48 in all.
+  assert.equal(n.batchNorm.with.parameters - n.batchNorm.without.parameters, (8 + 8 + 16 + 16) * (2 - 1));
+  // ResNet-style 8, 16, 32: stem conv + BN, one block per stage (1×1 projections at the stride-2 ones), dense 32 → 10.
+  const block = (c: number, o: number) => 9 * c * o + 9 * o * o + 4 * o + (c === o ? 0 : c * o + 2 * o);
+  assert.equal(net.resnet.parameters, (9 * 8 + 16) + block(8, 8) + block(8, 16) + block(16, 32) + (32 * 10 + 10));
+  // Every network learns well above chance (10%) in one epoch on 2,000 images.
+  for (const k of ['cnn', 'lenet5', 'vgg', 'resnet']) assert.ok(net[k].testAccuracy > 0.5, `${k}: test accuracy ${net[k].testAccuracy}`);
+  // Batch norm: a lower training loss after the same SGD steps at the same learning rate.
+  assert.ok(n.batchNorm.with.lastEpochLoss < n.batchNorm.without.lastEpochLoss, `batch norm: loss ${n.batchNorm.with.lastEpochLoss} with, ${n.batchNorm.without.lastEpochLoss} without`);
+  // The identity skips add no parameters and no multiply-adds…
+  const { plain, skips } = n.residual;
+  assert.equal(skips.parameters, plain.parameters);
+  assert.equal(skips.multiplyAdds, plain.multiplyAdds);
+  assert.equal(plain.parameters, (9 * 8 + 16) + 4 * 2 * (9 * 8 * 8 + 16) + (8 * 10 + 10));
+  // …yet more gradient reaches the first layer (∂y/∂x = I + ∂F/∂x), and the loss falls further.
+  assert.ok(skips.firstLayerGradNorm.init > 1.5 * plain.firstLayerGradNorm.init, `first-layer gradient: ${skips.firstLayerGradNorm.init} with skips, ${plain.firstLayerGradNorm.init} plain`);
+  assert.ok(skips.lastEpochLoss < plain.lastEpochLoss, `loss: ${skips.lastEpochLoss} with skips, ${plain.lastEpochLoss} plain`);
+});
+
 test('detection: each stage of R-CNN adds to mAP where the paper says it does', () => {
   const n = numbers('detection');
   const at = (k: string) => n[k];
@@ -134,6 +168,6 @@ test('detection: each stage of R-CNN adds to mAP where the paper says it does', 
 });
 
 test('every experiment has a test above', () => {
-  const tested = ['linear-collapse', 'pooling', 'kernels', 'learning-rate', 'optimizers', 'init', 'depth', 'detection'];
+  const tested = ['linear-collapse', 'pooling', 'kernels', 'learning-rate', 'optimizers', 'init', 'depth', 'depth-and-blocks', 'detection'];
   assert.deepEqual(EXPERIMENTS.map((e) => e.name).sort(), [...tested].sort());
 });

@@ -3,12 +3,13 @@
 import { depth, kernels, linearCollapse, pooling } from './architecture.js';
 import { init, learningRate, optimizers } from './training.js';
 import { detection } from './detection.js';
+import { depthAndBlocks } from './blocks.js';
 import type { Experiment } from './common.js';
 
 export type { Experiment, ExperimentContext, ExperimentResult } from './common.js';
 export type { Series } from './report.js';
 
-export const EXPERIMENTS: Experiment[] = [linearCollapse, pooling, kernels, learningRate, optimizers, init, depth, detection];
+export const EXPERIMENTS: Experiment[] = [linearCollapse, pooling, kernels, learningRate, optimizers, init, depth, depthAndBlocks, detection];
 
 export function findExperiment(name: string): Experiment {
   const e = EXPERIMENTS.find((x) => x.name === name);
