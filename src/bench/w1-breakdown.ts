@@ -1,0 +1,75 @@
+// npm run bench:w1 [-- --threads 1,2 --rounds 7]: how much of a W1 training step is its matrix
+// products, and how much is everything else (autograd, the batch, the update, kernel calls).
+//
+// One W1 step (784-128-10 MLP, SGD 0.1, batch 64, as `npm run bench` runs it) makes five products:
+//   forward   h  = relu(x·W1ᵀ + b1)   64×784 · 784×128      y  = h·W2ᵀ + b2   64×128 · 128×10
+//   backward  dh = dy·W2              64×10 · 10×128       dW2 = dyᵀ·h        10×64 · 64×128
+//             dW1 = dhᵀ·x             128×64 · 64×784      (no dx: the input needs no gradient)
+// This times 200 whole steps, then the same five products 200 times on buffers of the same shapes
+// (same kernels, same epilogues), alternating the two for --rounds rounds, and reports the medians
+// and their ratio: step ÷ products. 1.0 would mean no overhead at all.
+import { parseArgs } from 'node:util';
+import * as zg from '../index.js';
+import { useBackend } from '../backends/wasm/node.js';
+import { mnist, order } from './common.js';
+
+const { values } = parseArgs({ options: { threads: { type: 'string', default: '1,2' }, rounds: { type: 'string', default: '7' } } });
+const STEPS = 200;
+const BS = 64;
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
+async function measure(threads: number, rounds: number): Promise<{ step: number; products: number }> {
+  await useBackend({ backend: 'wasm', threads });
+  zg.manualSeed(1);
+  const b = zg.backend();
+  const { train } = mnist();
+  const net = zg.mlp({ hidden: [128] });
+  const opt = new zg.SGD(net.parameters(), { lr: 0.1 });
+  const idx = order(train.count);
+  let next = 0;
+  const steps = () => {
+    for (let s = 0; s < STEPS; s++, next = (next + 1) % Math.floor(train.count / BS)) {
+      b.scope(() => {
+        const { x, y } = train.batch(idx.subarray(next * BS, next * BS + BS));
+        zg.trainStep(net, opt, x, y);
+      });
+    }
+  };
+  const buf = (n: number) => {
+    const d = b.alloc(n, 'float32');
+    for (let i = 0; i < n; i++) d[i] = Math.sin(i) * 0.1;
+    return d;
+  };
+  const [x, W1, b1, h, W2, b2, y, dy, dh, dW1, dW2] = [64 * 784, 128 * 784, 128, 64 * 128, 10 * 128, 10, 64 * 10, 64 * 10, 64 * 128, 128 * 784, 10 * 128].map(buf);
+  const products = () => {
+    for (let s = 0; s < STEPS; s++) {
+      b.gemm(false, true, 64, 128, 784, x, W1, 0, h, { bias: b1, relu: true });
+      b.gemm(false, true, 64, 10, 128, h, W2, 0, y, { bias: b2, relu: false });
+      b.gemm(false, false, 64, 128, 10, dy, W2, 0, dh);
+      b.gemm(true, false, 10, 128, 64, dy, h, 0, dW2);
+      b.gemm(true, false, 128, 784, 64, dh, x, 0, dW1);
+    }
+  };
+  steps(); // warm-up: V8 compiles the hot paths, the pool's threads start
+  products();
+  const stepTimes: number[] = [];
+  const productTimes: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    for (const [f, out] of (r % 2 ? [[products, productTimes], [steps, stepTimes]] : [[steps, stepTimes], [products, productTimes]]) as Array<[() => void, number[]]>) {
+      const t0 = performance.now();
+      f();
+      out.push((performance.now() - t0) / STEPS);
+    }
+  }
+  return { step: median(stepTimes), products: median(productTimes) };
+}
+
+const threads = values.threads.split(',').map(Number);
+console.log(`W1 step vs its matrix products, ${values.rounds} rounds of ${STEPS} steps, medians (Node ${process.version})`);
+console.log('threads  step (µs)  products (µs)  step ÷ products');
+for (const t of threads) {
+  const { step, products } = await measure(t, Number(values.rounds));
+  console.log(`${String(t).padStart(7)}  ${(step * 1000).toFixed(0).padStart(9)}  ${(products * 1000).toFixed(0).padStart(13)}  ${(step / products).toFixed(2).padStart(15)}`);
+}
+process.exit(0);
