@@ -4,7 +4,7 @@
 // pad (input), stages (the pipeline), detail (a clicked cell), training-panel, charts.
 import * as zg from '../index.js';
 import { detectionState, setupDetectionView } from './detection-view.js';
-import { $, message, state } from './state.js';
+import { $, drawable, message, state } from './state.js';
 import { fitPipeline, loadServedModel } from './stages.js';
 import { setupHover } from './draw.js';
 import { clearPad, loadSamples, setupPad, uploadImage, uploadModel } from './pad.js';
@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   renderWatched();
   detection.setTestDigits(state.testSet!);
   document.body.dataset.ready = 'true';
-  message(`ready: draw a digit in the box${crossOriginIsolated ? '' : ' (note: not cross-origin isolated; training uses plain memory)'}`);
+  message(`ready: ${drawable() ? 'draw a digit in the box' : 'upload a picture (this model was trained on a folder of pictures)'}${crossOriginIsolated ? '' : ' (note: not cross-origin isolated; training uses plain memory)'}`);
 }
 
 main().catch((e: Error) => message(e.message, 'error'));

@@ -2,7 +2,9 @@
 // on the map before it (or on the input), and the numbers written out: for a convolution the
 // patch, the kernel, their element-wise products and the sum; for pooling the window and the
 // winner; for an activation the one value it came from. The selection stays while the input
-// changes, so drawing shows the sum change with it.
+// changes, so drawing shows the sum change with it. A deeper block (a residual block, batch norm,
+// global average pooling) shows the value only: its cell depends on more than one small window of
+// the maps before it, so there is no short sum to write out.
 import * as zg from '../index.js';
 import { convCell } from '../backends/reference/conv.js';
 import { cellAt, fmt } from './draw.js';
@@ -66,7 +68,7 @@ export function renderDetail(): void {
   const { layer: li, channel, oh, ow } = selected;
   const layer = state.model.layers[li];
   const out = state.outputs[li];
-  const input = li === 0 ? new zg.Tensor(Float32Array.from(state.input), [1, 1, 28, 28]) : state.outputs[li - 1];
+  const input = li === 0 ? new zg.Tensor(Float32Array.from(state.input), [1, ...state.inputShape]) : state.outputs[li - 1];
   const [, , H, W] = out.shape;
   const [, IC, IH, IW] = input.shape;
   const value = out.data[(channel * H + oh) * W + ow];
@@ -117,6 +119,12 @@ export function renderDetail(): void {
     const eq = equation(`${isMax ? 'max' : 'mean'} of the window = ${fmt(r, 4)}   (the map shows ${fmt(value, 4)})`, r, value);
     if (isMax) eq.dataset.winner = String(winner);
     d.append(eq);
+  } else if (!['ReLU', 'Sigmoid', 'Tanh', 'Dropout'].includes(layer.toSpec().type)) {
+    d.append(el('p', '', `${layer.toSpec().type}, ${where}: ${layer.describe()}.`));
+    d.append(el('p', 'note', 'The window arithmetic is shown for a plain convolution, pooling or activation only: this cell depends on ' +
+      (layer instanceof zg.Residual ? 'two convolutions in a row (a 5×5 window or more of the maps before) plus the shortcut, through batch norm' : 'statistics of the whole map (batch norm\'s running mean and variance, or the mean of the whole map)') +
+      ', so only its value is shown.'));
+    d.append(equation(`value = ${fmt(value, 4)}`, value, value));
   } else {
     const before = input.data[(channel * IH + oh) * IW + ow];
     mark(prev[channel], 'field', oh, ow, 1, 1, IH, IW);

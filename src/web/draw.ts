@@ -50,6 +50,35 @@ export function paintMap(c: HTMLCanvasElement, values: ArrayLike<number>, w: num
   ctx.putImageData(img, 0, 0);
 }
 
+/**
+ * Three planes (R, G, B; h×w each, one after the other) as one colour picture: each channel scaled
+ * from [lo, hi] to 0…255. For a colour input lo = 0, hi = 1 shows the picture as it is; for a first
+ * layer's kernels lo = −m, hi = m (m the largest |weight| of all of them) maps a zero weight to mid
+ * gray, so a kernel that looks red adds up red and subtracts green and blue: the colour it detects.
+ */
+export function paintRgb(c: HTMLCanvasElement, planes: ArrayLike<number>, w: number, h: number, lo: number, hi: number): void {
+  const ctx = c.getContext('2d')!;
+  const img = ctx.createImageData(w, h);
+  const range = hi - lo || 1, n = w * h;
+  for (let i = 0; i < n; i++) {
+    for (let ch = 0; ch < 3; ch++) img.data[4 * i + ch] = Math.round(Math.min(255, Math.max(0, (255 * (planes[ch * n + i] - lo)) / range)));
+    img.data[4 * i + 3] = 255;
+  }
+  ctx.putImageData(img, 0, 0);
+}
+
+/** A canvas showing three planes in colour (see paintRgb), `size` px on its longer side. */
+export function rgbCanvas(planes: ArrayLike<number>, w: number, h: number, lo: number, hi: number, cls: string, size = 56): HTMLCanvasElement {
+  const c = document.createElement('canvas');
+  c.width = w;
+  c.height = h;
+  c.style.width = `${Math.round((size * w) / Math.max(w, h))}px`;
+  c.style.height = `${Math.round((size * h) / Math.max(w, h))}px`;
+  c.className = cls;
+  paintRgb(c, planes, w, h, lo, hi);
+  return c;
+}
+
 /** A number as the page shows it: 3 decimals, a true minus sign. */
 export const fmt = (v: number, digits = 3): string => v.toFixed(digits).replace('-', '−');
 

@@ -1,12 +1,15 @@
 // The input: the drawing pad (mouse, pen or finger), the test digits (with their true labels) and
 // uploaded pictures and models. A picture goes through the same code as `zerograd predict`:
-// rgbaToGray, then frameDigit (background removed, contrast stretched, framed as MNIST is).
+// rgbaToGray, then frameDigit (background removed, contrast stretched, framed as MNIST is); for a
+// model trained on a folder of pictures, pictureToInput (the whole picture resized, in colour or not).
 import * as zg from '../index.js';
 import { mapCanvas, penStroke } from './draw.js';
-import { $, el, message, state } from './state.js';
+import { $, drawable, el, inputSize, message, state } from './state.js';
 import { describeSaved, runNetwork, setModel } from './stages.js';
 
 const pad = () => $<HTMLCanvasElement>('#pad');
+
+const PICTURES_ONLY = 'this model was trained on a folder of pictures: upload a picture (drawing and the MNIST test digits are for digit models)';
 
 /** What the pad shows: a drawing (strokes add to it), or a test digit or photo (a new stroke starts a fresh drawing). */
 let padHolds: 'drawing' | 'picture' = 'drawing';
@@ -20,7 +23,7 @@ function blackPad(): void {
 
 export function clearPad(): void {
   blackPad();
-  state.input = new Float32Array(784);
+  state.input = new Float32Array(inputSize());
   state.truth = null;
   runNetwork();
 }
@@ -52,6 +55,7 @@ export function setupPad(): void {
   // finger's stroke from scrolling the page.
   c.addEventListener('pointerdown', (e) => {
     e.preventDefault();
+    if (!drawable()) { message(PICTURES_ONLY, 'error'); return; }
     if (padHolds === 'picture') { blackPad(); state.truth = null; }
     drawing = true;
     last = at(e);
@@ -73,6 +77,7 @@ export function setupPad(): void {
 
 /** Show a test digit (index) on the pad, scaled up, with its true label. */
 function useSample(i: number): void {
+  if (!drawable()) { message(PICTURES_ONLY, 'error'); return; }
   const t = state.testSet!;
   const c = pad();
   const small = document.createElement('canvas');
@@ -116,9 +121,15 @@ export async function loadSamples(): Promise<void> {
 function markSamples(): void {
   const t = state.testSet;
   if (!t) return;
+  const cells = document.querySelectorAll<HTMLElement>('#samples .sample-cell');
+  if (!drawable()) {
+    // A picture model's classes are not digits: no guesses to mark.
+    cells.forEach((cell, i) => { cell.classList.remove('wrong'); delete cell.dataset.prediction; cell.querySelector('figcaption')!.textContent = String(t.labels[i]); });
+    return;
+  }
   const probs = zg.noGrad(() => zg.predictProbabilities(state.model, t.batch(Array.from({ length: SAMPLES }, (_, i) => i)).x));
   const guess = Array.from(probs.argmax(-1));
-  document.querySelectorAll<HTMLElement>('#samples .sample-cell').forEach((cell, i) => {
+  cells.forEach((cell, i) => {
     const wrong = guess[i] !== t.labels[i];
     cell.classList.toggle('wrong', wrong);
     cell.dataset.prediction = String(guess[i]);
@@ -145,7 +156,28 @@ export async function uploadImage(file: File): Promise<void> {
   ctx.fillRect(0, 0, c.width, c.height);
   ctx.drawImage(bmp, 0, 0);
   const d = ctx.getImageData(0, 0, c.width, c.height).data;
+  if (state.pictures) {
+    showOnPad(bmp);
+    // As `zerograd predict` and training prepare it: resized bytes, then scaled to [0,1] as a batch is.
+    const [C, H] = state.inputShape;
+    const bytes = zg.pictureToInput(new Uint8Array(d.buffer, d.byteOffset, d.length), c.width, c.height, C, H);
+    state.input = Float32Array.from(bytes, (v) => v / 255);
+    state.truth = null;
+    runNetwork();
+    message(`${file.name}: resized to ${H}×${H}${C === 3 ? ' in colour' : ' in grayscale'}, as the model's training pictures were`);
+    return;
+  }
   const found = zg.findDigit(zg.rgbaToGray(d, c.width, c.height), c.width, c.height);
+  showOnPad(bmp);
+  state.input = found.found ? found.input : new Float32Array(784);
+  state.truth = null;
+  runNetwork();
+  message(found.found ? `${file.name}: ${found.polarity === 'dark-on-light' ? 'dark ink on light paper' : 'light ink on a dark background'}, framed like an MNIST digit (see the 28×28 input)`
+    : `${file.name}: ${found.reason}`);
+}
+
+/** The picture large on the pad, fitted, on white paper. */
+function showOnPad(bmp: ImageBitmap): void {
   const p = pad().getContext('2d')!;
   p.fillStyle = '#fff';
   p.fillRect(0, 0, pad().width, pad().height);
@@ -153,11 +185,6 @@ export async function uploadImage(file: File): Promise<void> {
   p.imageSmoothingEnabled = true;
   p.drawImage(bmp, (pad().width - s * bmp.width) / 2, (pad().height - s * bmp.height) / 2, s * bmp.width, s * bmp.height);
   padHolds = 'picture';
-  state.input = found.found ? found.input : new Float32Array(784);
-  state.truth = null;
-  runNetwork();
-  message(found.found ? `${file.name}: ${found.polarity === 'dark-on-light' ? 'dark ink on light paper' : 'light ink on a dark background'}, framed like an MNIST digit (see the 28×28 input)`
-    : `${file.name}: ${found.reason}`);
 }
 
 export async function uploadModel(file: File): Promise<void> {
@@ -168,6 +195,6 @@ export async function uploadModel(file: File): Promise<void> {
   const answer = (await r.json().catch(() => ({}))) as { error?: string };
   if (!r.ok) throw new Error(`${file.name}: ${answer.error ?? `HTTP ${r.status}`}`);
   const saved = zg.decodeModel(bytes, file.name);
-  setModel(saved.model, describeSaved(saved, file.name));
+  setModel(saved.model, describeSaved(saved, file.name), saved);
   message(`loaded ${file.name}`);
 }

@@ -3,11 +3,13 @@
 // each with its colour legend and hover values; then the softmax with its actual numbers, the
 // first layer's weights, and the architecture table.
 import * as zg from '../index.js';
-import { absMax, fmt, hoverable, legend, mapCanvas, paintMap, setLegend } from './draw.js';
-import { $, el, pipelineMaps, state } from './state.js';
+import { absMax, fmt, hoverable, legend, mapCanvas, paintMap, paintRgb, rgbCanvas, setLegend } from './draw.js';
+import { $, DIGITS, drawable, el, inputSize, pipelineMaps, state } from './state.js';
+import { buildWeights, colourKernel } from './weights.js';
 import { clearSelection, renderDetail, selectCell } from './detail.js';
 
 const GLOSSARY: Record<string, string> = {
+  BatchNorm2d: 'batch-normalization', BatchNorm1d: 'batch-normalization', Residual: 'residual-connection', AdaptiveAvgPool2d: 'global-average-pooling',
   Conv2d: 'convolution', ReLU: 'relu-rectified-linear-unit', Sigmoid: 'sigmoid', Tanh: 'activation-function', MaxPool2d: 'pooling-max-average',
   AvgPool2d: 'pooling-max-average', Flatten: 'flatten', Linear: 'fully-connected-layer-dense-layer', Softmax: 'softmax', Dropout: 'activation-function',
 };
@@ -22,9 +24,20 @@ interface Stage {
 }
 let stages: Stage[] = [];
 
-export function setModel(model: zg.Module, label: string): void {
-  if (!(model instanceof zg.Sequential)) throw new Error('the explainer shows Sequential models');
+/**
+ * Show a model. A model file (`saved`) says what input it expects and may name its classes; a
+ * model without one (the default, or one trained in the page) reads 28×28 digits.
+ */
+export function setModel(model: zg.Module, label: string, saved?: Pick<zg.SavedModel, 'inputShape' | 'meta'>): void {
+  if (!(model instanceof zg.Sequential)) throw new Error(`the explainer shows Sequential models, got ${model.toSpec().type}`);
+  const shape = saved?.inputShape ?? [1, 28, 28];
+  if (shape.length !== 3 || (shape[0] !== 1 && shape[0] !== 3)) throw new Error(`the explainer shows models of pictures: expected an input shape (1 or 3, H, W), got (${shape.join(',')})`);
   model.eval();
+  state.inputShape = shape;
+  state.pictures = saved?.meta.preprocess === 'resize';
+  const names = saved?.meta.classNames;
+  state.classNames = Array.isArray(names) && names.every((n) => typeof n === 'string') ? (names as string[]) : DIGITS;
+  if (state.input.length !== inputSize()) state.input = new Float32Array(inputSize());
   state.model = model;
   state.label = label;
   $('#model-label').textContent = label;
@@ -43,9 +56,10 @@ function buildArchitecture(model: zg.Sequential): void {
   for (const h of ['#', 'layer', 'output shape', 'parameters', 'what it does']) head.append(el('th', '', h));
   list.append(head);
   const input = el('tr');
-  for (const v of ['', 'input', '(1,28,28)', '', 'a 28×28 grayscale digit']) input.append(el('td', '', v));
+  const [C, H, W] = state.inputShape;
+  for (const v of ['', 'input', `(${C},${H},${W})`, '', `a ${H}×${W} ${C === 3 ? 'colour picture (red, green, blue)' : state.pictures ? 'grayscale picture' : 'grayscale digit'}`]) input.append(el('td', '', v));
   list.append(input);
-  for (const r of zg.summarize(model, [1, 28, 28])) {
+  for (const r of zg.summarize(model, state.inputShape)) {
     const tr = el('tr');
     tr.dataset.layer = String(r.index);
     tr.append(el('td', '', String(r.index)), el('td', '', r.type), el('td', '', `(${r.outputShape.join(',')})`), el('td', 'num', r.parameters.toLocaleString('en-US')));
@@ -72,7 +86,7 @@ export async function loadServedModel(): Promise<void> {
   }
   if (!r.ok) throw new Error(`cannot load the model: HTTP ${r.status}`);
   const saved = zg.decodeModel(new Uint8Array(await r.arrayBuffer()), 'served model');
-  setModel(saved.model, describeSaved(saved, 'model from the server'));
+  setModel(saved.model, describeSaved(saved, 'model from the server'), saved);
 }
 
 export function describeSaved(saved: zg.SavedModel, from: string): string {
@@ -80,9 +94,24 @@ export function describeSaved(saved: zg.SavedModel, from: string): string {
   return `${from}: ${String(saved.meta.arch ?? 'model')}, ${saved.model.parameterCount().toLocaleString('en-US')} parameters${acc}`;
 }
 
+/**
+ * A residual block's title: its number among the blocks, its channels in → out, and its stride
+ * (the first convolution of its body's; a stride-2 block halves the maps' height and width).
+ */
+function residualTitle(layer: zg.Residual, i: number, shape: number[], prevShape: number[]): string {
+  const n = state.model.layers.slice(0, i + 1).filter((l) => l instanceof zg.Residual).length;
+  const body = layer.body instanceof zg.Sequential ? layer.body.layers : [layer.body];
+  const conv = body.find((l) => l instanceof zg.Conv2d);
+  const stride = conv instanceof zg.Conv2d ? conv.stride : Math.round(prevShape[1] / shape[1]);
+  return `${i} · residual block ${n} (${prevShape[0]}→${shape[0]}${stride > 1 ? `, stride ${stride}` : ''})`;
+}
+
 /** A stage's title: the layer's number, what it computes, and its output shape. */
 function stageTitle(layer: zg.Module, i: number, shape: number[], prevShape: number[]): string {
   const t = layer.toSpec().type;
+  if (layer instanceof zg.Residual) return residualTitle(layer, i, shape, prevShape);
+  if (t === 'BatchNorm2d' || t === 'BatchNorm1d') return `${i} · batch norm γ·x̂+β`;
+  if (t === 'AdaptiveAvgPool2d') return `${i} · global avg pool → ${shape[1]}×${shape[2]}`;
   if (layer instanceof zg.Conv2d) return `${i} · conv ${layer.kernelSize}×${layer.kernelSize} ×${layer.outChannels}`;
   if (layer instanceof zg.MaxPool2d || layer instanceof zg.AvgPool2d) return `${i} · ${layer instanceof zg.MaxPool2d ? 'max' : 'avg'} pool ${layer.kernelSize}×${layer.kernelSize}`;
   if (t === 'ReLU') return `${i} · ReLU max(0,x)`;
@@ -98,19 +127,22 @@ function buildPipeline(): void {
   box.innerHTML = '';
   stages = [];
   const layers = state.model.layers;
-  const shapes = zg.summarize(state.model, [1, 28, 28]).map((r) => r.outputShape);
+  const [IC, IH, IW] = state.inputShape;
+  const shapes = zg.summarize(state.model, state.inputShape).map((r) => r.outputShape);
   const input = el('div', 'stage');
   input.dataset.stage = 'input';
-  const ic = mapCanvas(new Float32Array(784), 28, 28, { lo: 0, hi: 1, cls: 'map input-map' });
+  // A colour input is drawn as the picture it is; a grayscale one black 0 … white 1, as MNIST.
+  const ic = IC === 3 ? rgbCanvas(new Float32Array(3 * IH * IW), IW, IH, 0, 1, 'map input-map') : mapCanvas(new Float32Array(IH * IW), IW, IH, { lo: 0, hi: 1, cls: 'map input-map' });
   ic.removeAttribute('style');
   ic.id = 'framed';
-  hoverable(ic, 28, 28, (x, y) => `input pixel (${y}, ${x}) = ${fmt(state.input[y * 28 + x])}`);
-  input.append(el('h3', '', 'input 28×28'), legend('gray', 0, 1), wrapMap(ic));
+  const px = (c: number, y: number, x: number) => fmt(state.input[(c * IH + y) * IW + x]);
+  hoverable(ic, IW, IH, (x, y) => IC === 3 ? `input pixel (${y}, ${x}): R ${px(0, y, x)}, G ${px(1, y, x)}, B ${px(2, y, x)}` : `input pixel (${y}, ${x}) = ${px(0, y, x)}`);
+  input.append(el('h3', '', `input ${IH}×${IW}${IC === 3 ? ' colour' : ''}`), legend('gray', 0, 1), wrapMap(ic));
   pipelineMaps.input = ic;
   box.append(input);
   layers.forEach((layer, i) => {
     const shape = shapes[i];
-    const prevShape = i === 0 ? [1, 28, 28] : shapes[i - 1];
+    const prevShape = i === 0 ? state.inputShape : shapes[i - 1];
     const isLast = i === layers.length - 1;
     const stage: Stage = { maps: [], strip: null, cols: 1, legend: null };
     const div = el('div', 'stage');
@@ -129,7 +161,13 @@ function buildPipeline(): void {
       for (let c = 0; c < shape[0]; c++) {
         const cell = el('div', 'cell');
         cell.append(el('span', 'idx', String(c)));
-        if (conv) {
+        if (conv && conv.inChannels === 3) {
+          // A kernel over a colour input: its R, G, B planes as one colour picture.
+          const kc = colourKernel(conv, c, km, 'kernel-mini', 20);
+          kc.removeAttribute('style');
+          kc.dataset.kernel = String(c);
+          cell.append(kc);
+        } else if (conv) {
           // Kernel c beside map c: the map is this kernel slid over the input (input channel 0 shown).
           const k = conv.kernelSize, off = c * conv.inChannels * k * k;
           const kc = mapCanvas(conv.weight.data.subarray(off, off + k * k), k, k, { diverging: true, lo: -km, hi: km, cls: 'kernel-mini' });
@@ -149,13 +187,15 @@ function buildPipeline(): void {
         stage.maps.push(cv);
       }
       if (conv) div.append(el('p', 'note', 'kernel · map'));
+      // Only a plain convolution, pooling or activation has a few-number sum to show for a cell.
+      if (!PLAIN.has(div.dataset.type!)) div.append(el('p', 'note', 'click: the value (no window arithmetic)'));
       div.append(grid);
     } else if (isLast) {
       const t = el('table', 'logits');
       for (let c = 0; c < shape[0]; c++) {
         const tr = el('tr');
         tr.dataset.class = String(c);
-        tr.append(el('td', 'cls', String(c)), el('td', 'swatch'), el('td', 'num', '0'));
+        tr.append(el('td', 'cls', state.classNames[c] ?? String(c)), el('td', 'swatch'), el('td', 'num', '0'));
         t.append(tr);
       }
       div.append(t);
@@ -189,16 +229,20 @@ function buildPipeline(): void {
   });
   const bars = $('#bars');
   bars.innerHTML = '';
-  for (let c = 0; c < 10; c++) {
+  const classes = shapes[shapes.length - 1][0];
+  for (let c = 0; c < classes; c++) {
     const b = el('div', 'bar');
     b.dataset.class = String(c);
-    b.append(el('span', 'cls', String(c)), el('span', 'track'), el('span', 'pct', '–'));
+    b.append(el('span', 'cls', state.classNames[c] ?? String(c)), el('span', 'track'), el('span', 'pct', '–'));
     b.querySelector('.track')!.append(el('span', 'fill'));
     bars.append(b);
   }
   pipelineMaps.layers = stages.map((s) => s.maps);
   requestAnimationFrame(fitPipeline);
 }
+
+/** The layers whose clicked cell detail.ts explains with its window (a sum, a max, one value). */
+export const PLAIN = new Set(['Conv2d', 'MaxPool2d', 'AvgPool2d', 'ReLU', 'Sigmoid', 'Tanh', 'Dropout']);
 
 /** A map inside a box that can hold marks (the clicked cell, a receptive field) over it. */
 function wrapMap(c: HTMLCanvasElement): HTMLElement {
@@ -228,7 +272,7 @@ export function fitPipeline(): void {
 
 /** Forward the current input through every layer, keeping each output, and repaint. */
 export function runNetwork(): void {
-  const x = new zg.Tensor(Float32Array.from(state.input), [1, 1, 28, 28]);
+  const x = new zg.Tensor(Float32Array.from(state.input), [1, ...state.inputShape]);
   const outs: zg.Tensor[] = [];
   zg.noGrad(() => {
     let h = x;
@@ -238,7 +282,9 @@ export function runNetwork(): void {
     }
   });
   state.outputs = outs;
-  if (pipelineMaps.input) paintMap(pipelineMaps.input, state.input, 28, 28, { lo: 0, hi: 1 });
+  const [IC, IH, IW] = state.inputShape;
+  if (pipelineMaps.input && IC === 3) paintRgb(pipelineMaps.input, state.input, IW, IH, 0, 1);
+  else if (pipelineMaps.input) paintMap(pipelineMaps.input, state.input, IW, IH, { lo: 0, hi: 1 });
   outs.forEach((t, i) => {
     const v = stages[i];
     // One diverging scale per stage: blue −m, white 0, red +m, the same for all its maps.
@@ -281,13 +327,15 @@ function showPrediction(logits: zg.Tensor): void {
     b.classList.toggle('top', c === top);
   });
   const pred = $('#prediction');
-  pred.textContent = blank ? 'none (draw a digit)' : `${top}`;
+  const name = (c: number) => state.classNames[c] ?? String(c);
+  const none = drawable() ? 'none (draw a digit)' : 'none (upload a picture)';
+  pred.textContent = blank ? none : name(top);
   pred.dataset.class = blank ? '' : String(top);
   const truth = $('#truth');
-  truth.textContent = state.truth === null || blank ? '' : state.truth === top ? `✓ true label ${state.truth}` : `✗ wrong: the true label is ${state.truth}`;
+  truth.textContent = state.truth === null || blank ? '' : state.truth === top ? `✓ true label ${name(state.truth)}` : `✗ wrong: the true label is ${name(state.truth)}`;
   truth.className = state.truth === null ? '' : state.truth === top ? 'right' : 'wrong';
   const f = $('#softmax-formula');
-  if (blank) { f.textContent = 'pᵢ = e^zᵢ / Σⱼ e^zⱼ (draw a digit to see the numbers)'; return; }
+  if (blank) { f.textContent = `pᵢ = e^zᵢ / Σⱼ e^zⱼ (${drawable() ? 'draw a digit' : 'upload a picture'} to see the numbers)`; return; }
   // The numbers as the formula has them. NOTE: the library subtracts max z first (log-sum-exp,
   // so e^z cannot overflow in float32); the quotient is the same, and here, in float64, e^z is shown as it is.
   const z = Array.from(logits.data);
@@ -301,45 +349,3 @@ function showPrediction(logits: zg.Tensor): void {
 }
 
 const sub = (n: number) => String(n).replace(/\d/g, (d) => '₀₁₂₃₄₅₆₇₈₉'[Number(d)]);
-
-/**
- * The first layer's weights, where they can be seen as pictures: a CNN's kernels (all on one
- * colour scale), or the first dense layer of an MLP, each neuron's 784 weights as a 28×28 image —
- * the pattern of ink that excites it (red) or inhibits it (blue).
- */
-function buildWeights(): void {
-  const box = $('#kernels');
-  box.innerHTML = '';
-  const layers = state.model.layers;
-  const first = layers.find((l) => l instanceof zg.Conv2d || l instanceof zg.Linear);
-  if (first instanceof zg.Conv2d) {
-    const k = first.kernelSize, w = first.weight.data, m = absMax(w);
-    box.append(el('h3', '', `Layer ${layers.indexOf(first)}: ${first.outChannels} kernels of ${first.inChannels}×${k}×${k}${first.inChannels > 1 ? ' (input channel 0 shown)' : ''}, one colour scale`), legend('diverging', -m, m));
-    const grid = el('div', 'weights');
-    for (let o = 0; o < first.outChannels; o++) {
-      const off = o * first.inChannels * k * k;
-      const cv = mapCanvas(w.subarray(off, off + k * k), k, k, { diverging: true, lo: -m, hi: m, cls: 'kernel', size: 44 });
-      cv.dataset.kernel = String(o);
-      hoverable(cv, k, k, (x, y) => `kernel ${o} weight (${y}, ${x}) = ${fmt(w[off + y * k + x], 4)}`);
-      const f = el('figure', 'weight');
-      f.append(cv, el('figcaption', '', String(o)));
-      grid.append(f);
-    }
-    box.append(grid);
-  } else if (first instanceof zg.Linear && first.inFeatures === 784) {
-    const w = first.weight.data, m = absMax(w);
-    box.append(el('h3', '', `Layer ${layers.indexOf(first)}: each of the ${first.outFeatures} neurons' 784 input weights drawn as a 28×28 image (red: ink there raises it, blue: lowers it)`), legend('diverging', -m, m));
-    const grid = el('div', 'weights');
-    for (let o = 0; o < first.outFeatures; o++) {
-      const cv = mapCanvas(w.subarray(o * 784, (o + 1) * 784), 28, 28, { diverging: true, lo: -m, hi: m, cls: 'kernel', size: 56 });
-      cv.dataset.neuron = String(o);
-      hoverable(cv, 28, 28, (x, y) => `neuron ${o}, weight of pixel (${y}, ${x}) = ${fmt(w[o * 784 + y * 28 + x], 4)}`);
-      const f = el('figure', 'weight');
-      f.append(cv, el('figcaption', '', String(o)));
-      grid.append(f);
-    }
-    box.append(grid);
-  } else {
-    box.append(el('p', 'note', 'This model has no first layer whose weights can be drawn as pictures.'));
-  }
-}

@@ -11,9 +11,19 @@ export const el = (tag: string, cls?: string, text?: string): HTMLElement => {
   return e;
 };
 
+/** The ten MNIST classes, named by their digit. */
+export const DIGITS = Array.from({ length: 10 }, (_, i) => String(i));
+
 export interface State {
   model: zg.Sequential;
   label: string;
+  /** One input example's shape (C,H,W): (1,28,28) for MNIST, (3,S,S) for a model trained on colour pictures. */
+  inputShape: number[];
+  /** A picture model (meta.preprocess 'resize'): its input is a whole picture resized, not a framed digit. */
+  pictures: boolean;
+  /** The class names a model file stores (meta.classNames); digits 0…9 otherwise. */
+  classNames: string[];
+  /** The input, (C,H,W) flattened, values in [0,1]. */
   input: Float32Array;
   /** Output of every layer for the current input (batch of one). */
   outputs: zg.Tensor[];
@@ -32,7 +42,8 @@ export interface State {
 }
 
 export const state: State = {
-  model: zg.cnn({ kernels: 8, hidden: 32 }), label: 'untrained CNN', input: new Float32Array(784), outputs: [], probabilities: [], truth: null,
+  model: zg.cnn({ kernels: 8, hidden: 32 }), label: 'untrained CNN', inputShape: [1, 28, 28], pictures: false,
+  classNames: DIGITS, input: new Float32Array(784), outputs: [], probabilities: [], truth: null,
   loss: [], testAccuracy: [], trainAccuracy: [], trainedModel: null, training: 'idle', testSet: null, maxFrameGap: 0,
 };
 
@@ -50,3 +61,13 @@ export const pipelineMaps: { input: HTMLCanvasElement | null; layers: HTMLCanvas
 export function stageMaps(i: number): HTMLCanvasElement[] {
   return i < 0 ? (pipelineMaps.input ? [pipelineMaps.input] : []) : pipelineMaps.layers[i] ?? [];
 }
+
+/** Values in one input example: C·H·W. */
+export const inputSize = (): number => state.inputShape.reduce((a, b) => a * b, 1);
+
+/**
+ * Whether the pad and the test digits can feed the model shown: an MNIST model (one channel,
+ * 28×28, framed digits). A model trained on pictures reads a whole picture resized: a drawing on
+ * black framed like a digit is not what it learned from, so it takes uploaded pictures only.
+ */
+export const drawable = (): boolean => !state.pictures && state.inputShape.join(',') === '1,28,28';
