@@ -8,7 +8,8 @@ import { PNG } from 'pngjs';
 import jpeg from 'jpeg-js';
 import { loadMnist } from '../data/mnist.js';
 import { tempDir } from '../testing/helpers.js';
-import { lastJson, runCli as run } from '../testing/cli.js';
+import { BIN, lastJson, runCli as run } from '../testing/cli.js';
+import { spawn } from 'node:child_process';
 
 const dir = tempDir('cli');
 
@@ -124,4 +125,14 @@ test('predict: an unreadable image is reported by name', async () => {
   writeFileSync(txt, 'hello');
   const r2 = await run(['predict', '--model', model, txt]);
   assert.match(r2.stderr, /notes.txt: not a PNG or JPEG image/);
+});
+
+test('a reader that closes the pipe early (zerograd summary | head -1) ends the command quietly, exit code 0', async () => {
+  const child = spawn(process.execPath, [BIN, 'summary', '--arch', 'resnet', '--backend', 'reference'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.destroy(); // closed before the first line is written: every write meets EPIPE
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr += d; });
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.equal(stderr, '', 'no stack trace');
+  assert.equal(code, 0);
 });

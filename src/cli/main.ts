@@ -335,6 +335,12 @@ export function makeProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // `zerograd eval … | head -1`: the reader closing the pipe early is not an error; stop quietly,
+  // as Unix tools do, instead of dying on an unhandled EPIPE with a stack trace.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
   const program = makeProgram();
   program.exitOverride();
   try {
