@@ -18,7 +18,7 @@ import type { Scorer } from '../detection/detect.js';
 import { prepareImage } from '../detection/image.js';
 import { generateCanvases, type DetCanvas } from '../detection/mnist-det.js';
 import { decodeRcnn } from '../detection/model.js';
-import { penStroke } from './draw.js';
+import { decodeImageFile, penStroke } from './draw.js';
 import type { DetectionTrace } from '../detection/rcnn.js';
 import type { FromDetectionWorker, ToDetectionWorker } from './detection-worker.js';
 import { boxPicture } from './detection-draw.js';
@@ -137,21 +137,9 @@ export function setupDetectionView(root: HTMLElement): { setTestDigits(ds: Image
   };
 
   const loadImage = async (file: File): Promise<void> => {
-    let bmp: ImageBitmap;
-    try {
-      bmp = await createImageBitmap(file);
-    } catch {
-      throw new Error(`${file.name}: not an image this browser can decode (expected PNG or JPEG)`);
-    }
-    const c = document.createElement('canvas');
-    c.width = bmp.width;
-    c.height = bmp.height;
-    const ctx = c.getContext('2d')!;
-    ctx.fillStyle = '#fff';
-    ctx.fillRect(0, 0, c.width, c.height);
-    ctx.drawImage(bmp, 0, 0);
-    const p = prepareImage(rgbaToGray(ctx.getImageData(0, 0, c.width, c.height).data, c.width, c.height), c.width, c.height);
-    detectionState.input = { image: p.image, width: p.width, height: p.height, source: `${file.name} (${c.width}×${c.height}, ${p.polarity}, scaled by ${p.scale.toFixed(2)})` };
+    const { rgba, width, height } = await decodeImageFile(file);
+    const p = prepareImage(rgbaToGray(rgba, width, height), width, height);
+    detectionState.input = { image: p.image, width: p.width, height: p.height, source: `${file.name} (${width}×${height}, ${p.polarity}, scaled by ${p.scale.toFixed(2)})` };
     drawn = false;
     clearPad();
     say(`${file.name}: prepared as a ${p.width}×${p.height} detector image`);

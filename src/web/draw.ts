@@ -140,3 +140,23 @@ export function setupHover(tip: HTMLElement): void {
     tip.style.top = `${Math.min(ev.clientY + 14, window.innerHeight - tip.offsetHeight - 4)}px`;
   });
 }
+
+/**
+ * A user's image file decoded to RGBA on white paper (transparent pixels count as white, as
+ * rgbaToGray reads them for the command line); a file the browser cannot decode is named.
+ */
+export async function decodeImageFile(file: File): Promise<{ bitmap: ImageBitmap; rgba: Uint8ClampedArray; width: number; height: number }> {
+  let bitmap: ImageBitmap;
+  try {
+    bitmap = await createImageBitmap(file);
+  } catch {
+    throw new Error(`${file.name}: not an image this browser can decode (expected PNG or JPEG)`);
+  }
+  const c = document.createElement('canvas');
+  [c.width, c.height] = [bitmap.width, bitmap.height];
+  const ctx = c.getContext('2d')!;
+  ctx.fillStyle = '#fff';
+  ctx.fillRect(0, 0, c.width, c.height);
+  ctx.drawImage(bitmap, 0, 0);
+  return { bitmap, rgba: ctx.getImageData(0, 0, c.width, c.height).data, width: c.width, height: c.height };
+}

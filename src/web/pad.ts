@@ -3,7 +3,7 @@
 // rgbaToGray, then frameDigit (background removed, contrast stretched, framed as MNIST is); for a
 // model trained on a folder of pictures, pictureToInput (the whole picture resized, in colour or not).
 import * as zg from '../index.js';
-import { mapCanvas, penStroke } from './draw.js';
+import { decodeImageFile, mapCanvas, penStroke } from './draw.js';
 import { $, drawable, el, inputSize, message, state } from './state.js';
 import { describeSaved, runNetwork, setModel } from './stages.js';
 
@@ -142,32 +142,19 @@ function markSamples(): void {
  * by the same code as `zerograd predict` (rgbaToGray then frameDigit on the full-size picture).
  */
 export async function uploadImage(file: File): Promise<void> {
-  let bmp: ImageBitmap;
-  try {
-    bmp = await createImageBitmap(file);
-  } catch {
-    throw new Error(`${file.name}: not an image this browser can decode (expected PNG or JPEG)`);
-  }
-  const c = document.createElement('canvas');
-  c.width = bmp.width; c.height = bmp.height;
-  const ctx = c.getContext('2d')!;
-  // Transparent pixels count as white paper, as rgbaToGray reads them for the command line.
-  ctx.fillStyle = '#fff';
-  ctx.fillRect(0, 0, c.width, c.height);
-  ctx.drawImage(bmp, 0, 0);
-  const d = ctx.getImageData(0, 0, c.width, c.height).data;
+  const { bitmap: bmp, rgba: d, width, height } = await decodeImageFile(file);
   if (state.pictures) {
     showOnPad(bmp);
     // As `zerograd predict` and training prepare it: resized bytes, then scaled to [0,1] as a batch is.
     const [C, H] = state.inputShape;
-    const bytes = zg.pictureToInput(new Uint8Array(d.buffer, d.byteOffset, d.length), c.width, c.height, C, H);
+    const bytes = zg.pictureToInput(new Uint8Array(d.buffer, d.byteOffset, d.length), width, height, C, H);
     state.input = Float32Array.from(bytes, (v) => v / 255);
     state.truth = null;
     runNetwork();
     message(`${file.name}: resized to ${H}×${H}${C === 3 ? ' in colour' : ' in grayscale'}, as the model's training pictures were`);
     return;
   }
-  const found = zg.findDigit(zg.rgbaToGray(d, c.width, c.height), c.width, c.height);
+  const found = zg.findDigit(zg.rgbaToGray(d, width, height), width, height);
   showOnPad(bmp);
   state.input = found.found ? found.input : new Float32Array(784);
   state.truth = null;
