@@ -143,6 +143,16 @@ export interface Backend {
   /** out[:] (+)= Σ_r dy[r, :]   dy:(rows, cols) -> out:(cols) */
   sumRows(dy: Data, rows: number, cols: number, out: Data, accumulate: boolean): void;
 
+  // ---- per channel (batch normalization), x:(N,C,S): the channel's values are N runs of S ----
+  /**
+   * sumA[c] = Σ a[n,c,s], and when b is given sumAB[c] = Σ (a[n,c,s] − shiftA[c])·(b[n,c,s] − shiftB[c])
+   * (a null shift is 0), summing over n and s. Accumulated in double precision.
+   */
+  channelSums(a: Data, b: Data | null, shiftA: Data | null, shiftB: Data | null, N: number, C: number, S: number,
+              sumA: Data, sumAB: Data | null): void;
+  /** out[n,c,s] = p[c]·x[n,c,s] + q[c]·z[n,c,s] + r[c]; without z, out = p[c]·x + r[c]. */
+  channelAffine(x: Data, p: Data, z: Data | null, q: Data | null, r: Data, N: number, C: number, S: number, out: Data): void;
+
   // ---- convolution and pooling (NCHW) ----
   /** y = x ⋆ w + b, then max(0, y) if relu   x:(N,C,H,W) w:(OC,C,KH,KW) b:(OC) -> y:(N,OC,OH,OW) */
   conv2d(x: Data, w: Data, b: Data | null, g: Conv2dGeometry, y: Data, relu?: boolean): void;

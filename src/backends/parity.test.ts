@@ -163,6 +163,24 @@ for (const [label, b] of backends) {
     }
   });
 
+  test(`${label}: per-channel sums and affine maps (batch norm)`, async () => {
+    await threaded.ready();
+    // S = 1 (BatchNorm1d), odd S (no vector loop ends evenly), 28×28 maps with a batch: on all 3 threads.
+    for (const [N, C, S] of [[1, 1, 1], [7, 3, 1], [5, 4, 49], [3, 2, 13], [64, 16, 784]]) {
+      const n = N * C * S;
+      const a = rand(ref, n, 2, 4), bb = rand(ref, n), sa = rand(ref, C, 2, 4), sb = rand(ref, C), p = rand(ref, C), q = rand(ref, C), r = rand(ref, C);
+      // Sums of N·S values: compared relative to their size.
+      same(`channelSums ${N}×${C}×${S}`, b, [a], [C], (k, [x], [s1]) => k.channelSums(x, null, null, null, N, C, S, s1, null), 1e-5 * N * S);
+      same(`channelSums with b and shifts ${N}×${C}×${S}`, b, [a, bb, sa, sb], [C, C], (k, [x, y, u, v], [s1, s2]) =>
+        k.channelSums(x, y, u, v, N, C, S, s1, s2), 1e-5 * N * S);
+      same(`channelSums without shifts ${N}×${C}×${S}`, b, [a, bb], [C, C], (k, [x, y], [s1, s2]) =>
+        k.channelSums(x, y, null, null, N, C, S, s1, s2), 1e-5 * N * S);
+      same(`channelAffine ${N}×${C}×${S}`, b, [a, p, r], [n], (k, [x, pp, rr], [o]) => k.channelAffine(x, pp, null, null, rr, N, C, S, o));
+      same(`channelAffine with z ${N}×${C}×${S}`, b, [a, p, bb, q, r], [n], (k, [x, pp, z, qq, rr], [o]) =>
+        k.channelAffine(x, pp, z, qq, rr, N, C, S, o));
+    }
+  });
+
   test(`${label}: gatherBytes gathers rows of bytes and divides them, bit for bit`, () => {
     // Every byte value in every lane position, rows of awkward lengths, in a shuffled order with repeats.
     for (const [rows, rowLen] of [[1, 1], [3, 17], [9, 256], [5, 784]]) {
@@ -257,14 +275,18 @@ test('the wasm kernels give the same bits on 1 and on 3 threads', async () => {
   // Large enough to run on all 3 threads (3 grains of work or more, 24 when the pool is oversubscribed).
   const g: Conv2dGeometry = { N: 80, C: 2, H: 36, W: 36, OC: 7, KH: 5, KW: 5, OH: 32, OW: 32, stride: 1, padding: 0 };
   const x = rand(ref, 80 * 2 * 36 * 36), dy = rand(ref, 80 * 7 * 32 * 32), a = rand(ref, 130 * 2800), bb = rand(ref, 2800 * 70);
+  const big = rand(ref, 100 * 2 * 3000);
   const run = (k: WasmBackend) => {
     const dw = k.alloc(7 * 50, 'float32'), db = k.alloc(7, 'float32'), c = k.alloc(130 * 70, 'float32');
     k.conv2dBackwardFilter(copy(k, x), copy(k, dy), g, dw, db); // a sum over the batch
     k.gemm(false, false, 130, 70, 2800, copy(k, a), copy(k, bb), 0, c);
-    return [Array.from(dw), Array.from(db), Array.from(c)];
+    // Batch norm's channel sums, 2 channels of 100 × 3000 values: each channel on its own thread.
+    const s1 = k.alloc(2, 'float32'), s2 = k.alloc(2, 'float32');
+    k.channelSums(copy(k, big), copy(k, big), null, null, 100, 2, 3000, s1, s2);
+    return [Array.from(dw), Array.from(db), Array.from(c), Array.from(s1), Array.from(s2)];
   };
   const nts = threadsUsed(() => run(threaded));
-  assert.deepEqual(nts, [3, 3], 'both kernels ran on all 3 threads');
+  assert.deepEqual(nts, [3, 3, 2], 'the kernels ran on all 3 threads (the channel sums on one per channel)');
   assert.deepEqual(run(threaded), run(single));
 });
 

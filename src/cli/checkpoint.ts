@@ -8,7 +8,7 @@ import { crc32 } from '../io/model-file.js';
 import { MNIST_INPUT, UserError, warn } from './common.js';
 
 /** The options that define a run: a checkpoint continues only with the same values. */
-const RUN_KEYS = ['model', 'hidden', 'kernels', 'kernelSize', 'pool', 'activation', 'dropout', 'optimizer', 'lr', 'schedule',
+const RUN_KEYS = ['model', 'hidden', 'kernels', 'kernelSize', 'pool', 'activation', 'dropout', 'batchNorm', 'optimizer', 'lr', 'schedule',
   'epochs', 'batchSize', 'seed', 'limit', 'imageSize', 'valSplit', 'augment'] as const;
 type RunKey = (typeof RUN_KEYS)[number];
 
@@ -23,7 +23,7 @@ export type ResumableOptions = { [K in RunKey]?: unknown } & {
 
 const FLAG: Record<RunKey, string> = {
   model: '--model', hidden: '--hidden', kernels: '--kernels', kernelSize: '--kernel-size', pool: '--pool', activation: '--activation',
-  dropout: '--dropout', optimizer: '--optimizer', lr: '--lr', schedule: '--schedule', epochs: '--epochs', batchSize: '--batch-size',
+  dropout: '--dropout', batchNorm: '--batch-norm', optimizer: '--optimizer', lr: '--lr', schedule: '--schedule', epochs: '--epochs', batchSize: '--batch-size',
   seed: '--seed', limit: '--limit', imageSize: '--image-size', valSplit: '--val-split', augment: '--augment',
 };
 

@@ -27,7 +27,8 @@ const modelShapeOptions = (c: Command): Command => c
   .option('--kernels <n>', 'cnn: number of convolution kernels (feature maps)', positiveInt('--kernels'), D.kernels)
   .option('--kernel-size <n>', 'cnn: kernel size', positiveInt('--kernel-size'), D.kernelSize)
   .addOption(new Option('--pool <kind>', 'cnn, lenet5: pooling').choices(['max', 'avg']).default(D.pool))
-  .option('--dropout <p>', 'dropout probability before the dense layers', fraction('--dropout'), D.dropout);
+  .option('--dropout <p>', 'dropout probability before the dense layers', fraction('--dropout'), D.dropout)
+  .option('--batch-norm', 'vgg: batch normalization after each convolution (resnet always has it)');
 
 function evalCommand(o: { model: string; dataDir?: string; json: boolean }): void {
   const saved = loadImageClassifier(o.model);

@@ -15,12 +15,13 @@ export interface ModelOptions {
   kernelSize: number;
   pool: 'max' | 'avg';
   dropout: number;
+  batchNorm?: boolean;
 }
 
 /** The flag that sets each field of a training configuration. */
 const FLAG: Record<keyof zg.TrainingConfig, string> = {
   arch: '--model', hidden: '--hidden', kernels: '--kernels', kernelSize: '--kernel-size', pool: '--pool', activation: '--activation',
-  dropout: '--dropout', optimizer: '--optimizer', lr: '--lr', schedule: '--schedule', epochs: '--epochs',
+  dropout: '--dropout', batchNorm: '--batch-norm', optimizer: '--optimizer', lr: '--lr', schedule: '--schedule', epochs: '--epochs',
 };
 
 /**
@@ -31,7 +32,7 @@ export function buildFromFlags(o: ModelOptions & Partial<Pick<TrainOptions, 'opt
   try {
     return zg.buildTraining({
       arch: o.model, hidden: o.hidden, kernels: o.kernels, kernelSize: o.kernelSize, pool: o.pool, activation: o.activation,
-      dropout: o.dropout, optimizer: o.optimizer, lr: o.lr, schedule: o.schedule, epochs: o.epochs,
+      dropout: o.dropout, batchNorm: o.batchNorm, optimizer: o.optimizer, lr: o.lr, schedule: o.schedule, epochs: o.epochs,
     }, input);
   } catch (e) {
     if (e instanceof zg.ConfigError) throw new UserError(`${FLAG[e.field]}: ${e.detail}`);

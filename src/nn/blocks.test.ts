@@ -17,6 +17,8 @@ import { checkpointParts, restoreCheckpoint } from '../train/checkpoint.js';
 import { startPosition } from '../train/index.js';
 import { Adam } from '../optim/index.js';
 import { crossEntropy } from '../losses/index.js';
+import { registerBackend, setBackend } from '../backends/index.js';
+import { WasmBackend } from '../backends/wasm/index.js';
 
 interface State { shape: number[]; data: number[] }
 interface Case {
@@ -51,8 +53,22 @@ function step(net: Module, x: Tensor, r: number[]): Tensor {
   return y;
 }
 
-for (const [name, build] of Object.entries(builders)) {
-  test(`${name}: outputs, gradients, running statistics and eval outputs match PyTorch's`, () => {
+// On the reference backend (the definition) and on the wasm one (its per-channel kernels).
+const wasm = new WasmBackend({ threads: 1 });
+registerBackend(wasm);
+for (const [name, build] of Object.entries(builders)) for (const backendName of ['reference', 'wasm']) {
+  test(`${name} (${backendName}): outputs, gradients, running statistics and eval outputs match PyTorch's`, () => {
+    setBackend(backendName);
+    try {
+      matchesPyTorch(name, build);
+    } finally {
+      setBackend('reference');
+    }
+  });
+}
+
+function matchesPyTorch(name: string, build: () => Module): void {
+  {
     const c = fixture[name];
     const net = build();
     assert.deepEqual(Object.keys(net.stateDict()), Object.keys(c.state), 'state_dict() names and order are PyTorch\'s');
@@ -72,7 +88,7 @@ for (const [name, build] of Object.entries(builders)) {
     assertClose(y2.toArray(), c.eval.y, 1e-5, `${name} eval y`);
     assertClose(x2.grad!.toArray(), c.eval.dx, 1e-5, `${name} eval dx`);
     assert.deepEqual(net.buffers().map((b) => b.toArray()), before, 'evaluation leaves the running statistics alone');
-  });
+  }
 }
 
 /** Copy a float32 module's parameters into float64 tensors so finite differences are exact enough. */

@@ -1,6 +1,6 @@
 // Batch normalization and global average pooling, with their backward written once for every
-// backend. Plain loops over the flat arrays: both are O(size of x), small next to the convolutions
-// around them (see the README's note on the ResNet step's profile).
+// backend. Batch norm's passes over x are the backend's per-channel kernels (channelSums,
+// channelAffine); global average pooling is a plain loop, small next to the convolutions around it.
 import { backend } from '../backends/index.js';
 import { accumulate, result } from '../autograd/engine.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -45,60 +45,49 @@ export function batchNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null,
   if (options.training && M < 2) {
     throw new Error(`${layer}: training needs more than one value per channel, got input ${formatShape(x.shape)} (use a batch of 2 or more, or eval())`);
   }
-  const xd = x.data;
-  const mean = new Float64Array(C);
+  const be = backend();
+  // Per-channel numbers live in arrays of x's type, so a backend's kernels can take them.
+  const mean = be.empty(C, x.dtype);
   const invStd = new Float64Array(C);
-  for (let c = 0; c < C; c++) {
-    if (!options.training) {
+  if (options.training) {
+    // Two passes (mean, then squared deviations): stable where Σx² − M·μ² would cancel.
+    const sum = be.empty(C, x.dtype);
+    const squares = be.empty(C, x.dtype);
+    be.channelSums(x.data, null, null, null, N, C, S, sum, null);
+    for (let c = 0; c < C; c++) mean[c] = sum[c] / M;
+    be.channelSums(x.data, x.data, mean, mean, N, C, S, sum, squares); // squares[c] = Σ (x − μ)²
+    for (let c = 0; c < C; c++) {
+      const v = squares[c] / M;
+      invStd[c] = 1 / Math.sqrt(v + eps);
+      runningMean.data[c] = (1 - momentum) * runningMean.data[c] + momentum * mean[c];
+      runningVar.data[c] = (1 - momentum) * runningVar.data[c] + momentum * (v * M / (M - 1));
+    }
+  } else {
+    for (let c = 0; c < C; c++) {
       mean[c] = runningMean.data[c];
       invStd[c] = 1 / Math.sqrt(runningVar.data[c] + eps);
-      continue;
     }
-    // Two passes (mean, then squared deviations): stable where Σx² − M·μ² would cancel.
-    let s = 0;
-    for (let n = 0; n < N; n++) for (let i = 0, o = (n * C + c) * S; i < S; i++) s += xd[o + i];
-    const mu = s / M;
-    let v = 0;
-    for (let n = 0; n < N; n++) {
-      for (let i = 0, o = (n * C + c) * S; i < S; i++) {
-        const d = xd[o + i] - mu;
-        v += d * d;
-      }
-    }
-    mean[c] = mu;
-    invStd[c] = 1 / Math.sqrt(v / M + eps);
-    runningMean.data[c] = (1 - momentum) * runningMean.data[c] + momentum * mu;
-    runningVar.data[c] = (1 - momentum) * runningVar.data[c] + momentum * (v / (M - 1));
   }
   // y = γ·x̂ + β = a·x + b per channel, with a = γ/√(σ²+ε) and b = β − a·μ: one multiply-add per value.
-  const y = backend().empty(x.size, x.dtype);
-  for (let n = 0; n < N; n++) {
-    for (let c = 0; c < C; c++) {
-      const a = (weight ? weight.data[c] : 1) * invStd[c];
-      const b = (bias ? bias.data[c] : 0) - a * mean[c];
-      for (let i = 0, o = (n * C + c) * S; i < S; i++) y[o + i] = a * xd[o + i] + b;
-    }
+  const a = be.empty(C, x.dtype);
+  const b = be.empty(C, x.dtype);
+  for (let c = 0; c < C; c++) {
+    a[c] = (weight ? weight.data[c] : 1) * invStd[c];
+    b[c] = (bias ? bias.data[c] : 0) - a[c] * mean[c];
   }
+  const y = be.empty(x.size, x.dtype);
+  be.channelAffine(x.data, a, null, null, b, N, C, S, y);
   const parents = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
   return result(y, x.shape, options.training ? 'batchNorm' : 'batchNorm(eval)', parents, (dy) => {
-    // Per channel: Σ dy (= dβ) and Σ dy·x̂ (= dγ), the latter as (Σ dy·x − μ·Σ dy)/√(σ²+ε), so that
-    // x̂ need not be stored: one pass over dy and x gives both.
-    const sumDy = new Float64Array(C);
-    const sumDyXhat = new Float64Array(C);
-    for (let c = 0; c < C; c++) {
-      let sDy = 0;
-      let sDyX = 0;
-      for (let n = 0; n < N; n++) {
-        for (let i = 0, o = (n * C + c) * S; i < S; i++) {
-          sDy += dy[o + i];
-          sDyX += dy[o + i] * xd[o + i];
-        }
-      }
-      sumDy[c] = sDy;
-      sumDyXhat[c] = (sDyX - mean[c] * sDy) * invStd[c];
-    }
+    // Per channel: Σ dy (= dβ) and Σ dy·x̂ (= dγ) = Σ dy·(x − μ) / √(σ²+ε): one pass over dy and x.
+    const sumDy = be.empty(C, x.dtype);
+    const sumDyXhat = be.empty(C, x.dtype);
+    be.channelSums(dy, x.data, null, mean, N, C, S, sumDy, sumDyXhat);
+    for (let c = 0; c < C; c++) sumDyXhat[c] *= invStd[c];
     if (x.requiresGrad) {
-      const dx = backend().empty(x.size, x.dtype);
+      const A = be.empty(C, x.dtype);
+      const B = be.empty(C, x.dtype);
+      const D = be.empty(C, x.dtype);
       for (let c = 0; c < C; c++) {
         const g = weight ? weight.data[c] : 1;
         const k = invStd[c];
@@ -106,25 +95,16 @@ export function batchNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null,
         const meanG = options.training ? (g * sumDy[c]) / M : 0;
         const meanGXhat = options.training ? (g * sumDyXhat[c]) / M : 0;
         // dx = k·(γ·dy − mean(g) − x̂·mean(g·x̂)) with x̂ = k·(x − μ), gathered as A·dy + B·x + D per channel.
-        const A = k * g;
-        const B = -k * k * meanGXhat;
-        const D = k * k * mean[c] * meanGXhat - k * meanG;
-        for (let n = 0; n < N; n++) {
-          for (let i = 0, o = (n * C + c) * S; i < S; i++) dx[o + i] = A * dy[o + i] + B * xd[o + i] + D;
-        }
+        A[c] = k * g;
+        B[c] = -k * k * meanGXhat;
+        D[c] = k * k * mean[c] * meanGXhat - k * meanG;
       }
+      const dx = be.empty(x.size, x.dtype);
+      be.channelAffine(dy, A, x.data, B, D, N, C, S, dx);
       accumulate(x, dx, true);
     }
-    if (weight && weight.requiresGrad) {
-      const dw = backend().empty(C, weight.dtype); // dγ = Σ dy·x̂
-      for (let c = 0; c < C; c++) dw[c] = sumDyXhat[c];
-      accumulate(weight, dw, true);
-    }
-    if (bias && bias.requiresGrad) {
-      const db = backend().empty(C, bias.dtype); // dβ = Σ dy
-      for (let c = 0; c < C; c++) db[c] = sumDy[c];
-      accumulate(bias, db, true);
-    }
+    if (weight && weight.requiresGrad) accumulate(weight, sumDyXhat, true); // dγ = Σ dy·x̂
+    if (bias && bias.requiresGrad) accumulate(bias, sumDy, true); // dβ = Σ dy
   });
 }
 

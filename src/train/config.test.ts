@@ -21,7 +21,7 @@ test('the command line\'s defaults: mlp 512, dnn 512,256, cnn 32 kernels 5×5, m
   assert.equal(t.optimizer.lr, 0.001);
   assert.ok(t.schedule instanceof CosineLR);
   assert.deepEqual(t.config, { arch: 'cnn', hidden: [128], kernels: 32, kernelSize: 5, pool: 'max', activation: 'relu', dropout: 0,
-    optimizer: 'adam', lr: 0.001, schedule: 'cosine', epochs: 3 });
+    optimizer: 'adam', lr: 0.001, schedule: 'cosine', epochs: 3, batchNorm: false });
 });
 
 test('each optimizer gets its default learning rate unless one is given; schedules start from it', () => {
@@ -75,6 +75,7 @@ test('configuration errors name the field, what it got and what it expects', () 
     [{ arch: 'mlp', lr: -1 }, 'lr', /lr: expected a positive number, got -1/],
     [{ arch: 'mlp', schedule: 'linear' as 'none' }, 'schedule', /schedule: expected one of none, step, cosine, got 'linear'/],
     [{ arch: 'mlp', epochs: 0 }, 'epochs', /epochs: expected a positive integer, got 0/],
+    [{ arch: 'cnn', batchNorm: true }, 'batchNorm', /batchNorm: expected false for cnn \(batch norm is a vgg option; resnet always has it\), got true/],
   ];
   for (const [config, field, pattern] of cases) {
     assert.throws(() => buildTraining(config), (e: unknown) => e instanceof ConfigError && e.field === field && /^training configuration: /.test(e.message) && pattern.test(e.message), JSON.stringify(config));

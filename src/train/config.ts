@@ -28,6 +28,8 @@ export interface ModelConfig {
   activation?: Activation;
   /** Dropout probability before the dense layers, in [0, 1). */
   dropout?: number;
+  /** vgg: batch normalization after each convolution (default false; resnet always has it). */
+  batchNorm?: boolean;
 }
 
 /** A network and how to train it. */
@@ -77,6 +79,7 @@ export function lowerLearningRate(lr: number, optimizer: OptimizerName | undefin
 
 export const DEFAULT_CONFIG = {
   kernels: 32, kernelSize: 5, pool: 'max', activation: 'relu', dropout: 0, optimizer: 'adam', schedule: 'cosine', epochs: 3,
+  batchNorm: false,
 } as const satisfies Omit<ResolvedConfig, 'arch' | 'hidden' | 'lr'>;
 
 const ARCHS: readonly Arch[] = ['mlp', 'dnn', 'cnn', 'lenet5', 'vgg', 'resnet'];
@@ -123,11 +126,14 @@ export function resolveConfig(c: TrainingConfig): ResolvedConfig {
   if (arch === 'cnn' && hidden.length !== 1) fail('hidden', 'one size (the cnn has one hidden dense layer)', hidden);
   const dropout = c.dropout ?? DEFAULT_CONFIG.dropout;
   if (!(dropout >= 0 && dropout < 1)) fail('dropout', 'a probability in [0, 1)', dropout);
+  const batchNorm = c.batchNorm ?? DEFAULT_CONFIG.batchNorm;
+  if (typeof batchNorm !== 'boolean') fail('batchNorm', 'true or false', batchNorm);
+  if (batchNorm && arch !== 'vgg' && arch !== 'resnet') fail('batchNorm', `false for ${arch} (batch norm is a vgg option; resnet always has it)`, batchNorm);
   const optimizer = oneOf('optimizer', c.optimizer ?? DEFAULT_CONFIG.optimizer, OPTIMIZERS);
   const lr = c.lr ?? DEFAULT_LR[optimizer];
   if (!(lr > 0) || !Number.isFinite(lr)) fail('lr', 'a positive number', lr);
   return {
-    arch, hidden, dropout, optimizer, lr,
+    arch, hidden, dropout, optimizer, lr, batchNorm,
     kernels: positiveInt('kernels', c.kernels ?? DEFAULT_CONFIG.kernels),
     kernelSize: positiveInt('kernelSize', c.kernelSize ?? DEFAULT_CONFIG.kernelSize),
     pool: oneOf('pool', c.pool ?? DEFAULT_CONFIG.pool, POOLS),
@@ -152,7 +158,7 @@ export function buildModel(config: ModelConfig, input: InputInfo = {}): Sequenti
     case 'dnn': return dnn({ ...shape, hidden: c.hidden });
     case 'cnn': return cnn({ ...shape, kernels: c.kernels, kernelSize: c.kernelSize, pool: c.pool, hidden: c.hidden[0] });
     case 'lenet5': return lenet5({ ...shape, pool: c.pool === 'max' ? 'max' : 'avg', hidden: [c.hidden[0], c.hidden[1]] });
-    case 'vgg': return vgg({ ...input, dropout: c.dropout, hidden: c.hidden[0] });
+    case 'vgg': return vgg({ ...input, dropout: c.dropout, hidden: c.hidden[0], batchNorm: c.batchNorm });
     case 'resnet': return resnet({ ...input, dropout: c.dropout });
   }
 }

@@ -2,7 +2,7 @@
 // specification every faster backend is tested against.
 import type { Backend } from '../backend.js';
 import { axpy, binary, dropoutMask, map, mapBackward } from './elementwise.js';
-import { copyBox, gatherBytes, permute, reduce } from './reduce.js';
+import { channelAffine, channelSums, copyBox, gatherBytes, permute, reduce } from './reduce.js';
 import { addRowVector, gemm, sumRows } from './gemm.js';
 import { avgPool2d, avgPool2dBackward, conv2d, conv2dBackwardFilter, conv2dBackwardInput, maxPool2d, maxPool2dBackward } from './conv.js';
 import { softmax, softmaxCrossEntropy } from './softmax.js';
@@ -22,6 +22,7 @@ export const referenceBackend: Backend = {
   map, mapBackward, binary, axpy,
   reduce, permute, copyBox, gatherBytes,
   gemm, addRowVector, sumRows,
+  channelSums, channelAffine,
   conv2d, conv2dBackwardInput, conv2dBackwardFilter,
   maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward,
   softmax, softmaxCrossEntropy,

@@ -95,3 +95,32 @@ export function gatherBytes(bytes: Uint8Array, rows: ArrayLike<number>, rowLen: 
     for (let i = 0; i < rowLen; i++) out[r * rowLen + i] = bytes[src + i] / divisor;
   }
 }
+
+/** Per channel of a:(N,C,S): Σ a, and Σ (a − shiftA)·(b − shiftB) when b is given (Backend.channelSums). */
+export function channelSums(a: Data, b: Data | null, shiftA: Data | null, shiftB: Data | null, N: number, C: number, S: number,
+                            sumA: Data, sumAB: Data | null): void {
+  for (let c = 0; c < C; c++) {
+    const sa = shiftA ? shiftA[c] : 0;
+    const sb = shiftB ? shiftB[c] : 0;
+    let s1 = 0;
+    let s2 = 0;
+    for (let n = 0; n < N; n++) {
+      for (let i = 0, o = (n * C + c) * S; i < S; i++) {
+        s1 += a[o + i];
+        if (b) s2 += (a[o + i] - sa) * (b[o + i] - sb);
+      }
+    }
+    sumA[c] = s1;
+    if (b && sumAB) sumAB[c] = s2;
+  }
+}
+
+/** out = p[c]·x + q[c]·z + r[c] per channel of x:(N,C,S) (Backend.channelAffine). */
+export function channelAffine(x: Data, p: Data, z: Data | null, q: Data | null, r: Data, N: number, C: number, S: number, out: Data): void {
+  for (let n = 0; n < N; n++) {
+    for (let c = 0; c < C; c++) {
+      const pc = p[c], qc = z && q ? q[c] : 0, rc = r[c];
+      for (let i = 0, o = (n * C + c) * S; i < S; i++) out[o + i] = pc * x[o + i] + (z ? qc * z[o + i] : 0) + rc;
+    }
+  }
+}

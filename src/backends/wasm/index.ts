@@ -295,6 +295,21 @@ export class WasmBackend implements Backend {
     this.threaded('addRowVector', this.nt(rows * cols, SMALL_ELEMENTS), [out(y as Float32Array), b as Float32Array, rows, cols]);
   }
 
+  channelSums(a: Data, b: Data | null, shiftA: Data | null, shiftB: Data | null, N: number, C: number, S: number,
+              sumA: Data, sumAB: Data | null): void {
+    if (!f32(a, b, shiftA, shiftB, sumA, sumAB)) return ref.channelSums(a, b, shiftA, shiftB, N, C, S, sumA, sumAB);
+    // Threads take whole channels: at most C of them.
+    const nt = Math.min(C, this.nt(a.length, SMALL_ELEMENTS));
+    this.threaded('channelSums', nt, [a as Float32Array, b as Float32Array | null, shiftA as Float32Array | null,
+      shiftB as Float32Array | null, N, C, S, out(sumA as Float32Array), sumAB ? out(sumAB as Float32Array) : null]);
+  }
+
+  channelAffine(x: Data, p: Data, z: Data | null, q: Data | null, r: Data, N: number, C: number, S: number, out_: Data): void {
+    if (!f32(x, p, z, q, r, out_)) return ref.channelAffine(x, p, z, q, r, N, C, S, out_);
+    this.threaded('channelAffine', Math.min(N * C, this.nt(x.length, SMALL_ELEMENTS)), [x as Float32Array, p as Float32Array,
+      z as Float32Array | null, q as Float32Array | null, r as Float32Array, N, C, S, out(out_ as Float32Array)]);
+  }
+
   sumRows(dy: Data, rows: number, cols: number, out_: Data, accumulate: boolean): void {
     if (!f32(dy, out_)) return ref.sumRows(dy, rows, cols, out_, accumulate);
     this.threaded('sumRows', this.nt(rows * cols, SMALL_ELEMENTS), [dy as Float32Array, rows, cols, out(out_ as Float32Array), accumulate ? 1 : 0]);

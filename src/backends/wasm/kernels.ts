@@ -39,6 +39,8 @@ export interface ThreadedKernels {
   axpy(alpha: number, x: Ptr, y: Ptr, n: number, ...t: Threads): void;
   addRowVector(y: Ptr, b: Ptr, rows: number, cols: number, ...t: Threads): void;
   sumRows(dy: Ptr, rows: number, cols: number, out: Ptr, accumulate: number, ...t: Threads): void;
+  channelSums(a: Ptr, b: Ptr, shiftA: Ptr, shiftB: Ptr, N: number, C: number, S: number, sumA: Ptr, sumAB: Ptr, ...t: Threads): void;
+  channelAffine(x: Ptr, p: Ptr, z: Ptr, q: Ptr, r: Ptr, N: number, C: number, S: number, out: Ptr, ...t: Threads): void;
   sgdStep(p: Ptr, g: Ptr, v: Ptr, n: number, lr: number, momentum: number, weightDecay: number, ...t: Threads): void;
   adamStep(p: Ptr, g: Ptr, m: Ptr, v: Ptr, n: number, lr: number, beta1: number, beta2: number, eps: number, weightDecay: number,
            c1: number, c2: number, ...t: Threads): void;
@@ -72,7 +74,7 @@ export type KernelExports = ThreadedKernels & SingleKernels & KernelInfo;
 /** The names of the threaded kernels, in the order workers index them. */
 export const THREADED_KERNELS: ReadonlyArray<keyof ThreadedKernels> = ['gemm', 'gemmNT', 'conv2d', 'conv2dBackwardInput',
   'conv2dBackwardFilter', 'sumParts', 'maxPool2d', 'maxPool2dBackward', 'avgPool2d', 'avgPool2dBackward', 'binary', 'relu',
-  'reluBackward', 'scale', 'axpy', 'addRowVector', 'sumRows', 'sgdStep', 'adamStep'];
+  'reluBackward', 'scale', 'axpy', 'addRowVector', 'sumRows', 'sgdStep', 'adamStep', 'channelSums', 'channelAffine'];
 
 type View = Float32Array | Int32Array | Uint8Array;
 

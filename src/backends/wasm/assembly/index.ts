@@ -4,6 +4,7 @@ export { gemm, gemmBlock, gemmScratchBytes, gemmSharedScratchBytes, setSpin } fr
 export { gemmNT } from './gemm-nt';
 import { SYNC_BYTES } from './gemm';
 export { conv2d, conv2dBackwardInput, conv2dBackwardFilter, convScratchBytes, sumParts, maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward } from './conv';
+export { channelSums, channelAffine } from './channels';
 export { softmax, softmaxBackward, softmaxCrossEntropy, reduce } from './softmax';
 export { binary, relu, reluBackward, scale, axpy, addRowVector, sumRows, sgdStep, adamStep, zero, dropoutMask, bytesToFloat } from './elementwise';
 
