@@ -55,6 +55,19 @@ function col2im(dcols: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32, OH: i32,
           if (ih < 0 || ih >= H) continue;
           const dst = dx + <usize>((c * H + ih) * W) * 4;
           const src = row + <usize>(oh * OW) * 4;
+          if (s == 1) {
+            // Stride 1: the row adds onto one contiguous run of dx (as in im2col), four at a time.
+            const first = max(0, p - kw);
+            const last = min(OW, W + p - kw);
+            const d = dst + <usize>(kw - p) * 4; // d + ow·4 is dx[c, ih, ow + kw − p]
+            let ow = first;
+            for (; ow + 4 <= last; ow += 4) {
+              const at = <usize>ow * 4;
+              v128.store(d + at, f32x4.add(v128.load(d + at), v128.load(src + at)));
+            }
+            for (; ow < last; ow++) store<f32>(d + <usize>ow * 4, load<f32>(d + <usize>ow * 4) + load<f32>(src + <usize>ow * 4));
+            continue;
+          }
           for (let ow = 0; ow < OW; ow++) {
             const iw = ow * s + kw - p;
             if (iw >= 0 && iw < W) {
