@@ -27,9 +27,13 @@ function im2col(x: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32, OH: i32, OW:
             // Stride 1: the row is one contiguous run of x, with zeros where it hangs over the border.
             const first = max(0, p - kw);          // first ow whose iw = ow + kw − p is ≥ 0
             const last = min(OW, W + p - kw);      // first ow whose iw is ≥ W
-            if (first > 0) memory.fill(out, 0, <usize>first * 4);
-            if (last > first) memory.copy(out + <usize>first * 4, src + <usize>(first + kw - p) * 4, <usize>(last - first) * 4);
-            if (last < OW) memory.fill(out + <usize>max(last, 0) * 4, 0, <usize>(OW - max(last, 0)) * 4);
+            // (Loops, not memory.copy/fill: those are calls out of the module, and a row is short.)
+            let ow = 0;
+            for (; ow < first; ow++) store<f32>(out + <usize>ow * 4, 0);
+            const from = src + <usize>(kw - p) * 4; // from + ow·4 is x[c, ih, ow + kw − p]
+            for (; ow + 4 <= last; ow += 4) v128.store(out + <usize>ow * 4, v128.load(from + <usize>ow * 4));
+            for (; ow < last; ow++) store<f32>(out + <usize>ow * 4, load<f32>(from + <usize>ow * 4));
+            for (ow = max(ow, 0); ow < OW; ow++) store<f32>(out + <usize>ow * 4, 0);
           } else {
             for (let ow = 0; ow < OW; ow++) {
               const iw = ow * s + kw - p;
