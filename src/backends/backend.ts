@@ -127,6 +127,8 @@ export interface Backend {
   /**
    * out[r·rowLen + i] = bytes[rows[r]·rowLen + i] / divisor: whole rows of bytes gathered and scaled
    * to floats (a data set's batch: images kept as bytes, pixels / 255). Every row index is in range.
+   * `bytes` must not change once batches are taken from it: a backend may keep a copy (the wasm
+   * backend copies arrays of 1 MiB or more into its memory on first use).
    */
   gatherBytes(bytes: Uint8Array, rows: ArrayLike<number>, rowLen: number, divisor: number, out: Data): void;
 

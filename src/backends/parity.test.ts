@@ -195,6 +195,17 @@ for (const [label, b] of backends) {
       assert.deepEqual(Array.from(got), Array.from(want), `gatherBytes ${rows}×${rowLen}`);
       assert.equal(want[1 % want.length], Math.fround(bytes[order[0] * rowLen + (1 % rowLen)] / 255));
     }
+    // A data set of 1 MiB or more is copied into the memory once and gathered there: the same bits,
+    // for rows given as any array of numbers, and a second batch from the same copy.
+    const rowLen = 784, count = 1400;
+    const big = new Uint8Array(count * rowLen).map((_, i) => (i * 13 + (i >> 9)) & 255);
+    for (const order of [[count - 1, 0, 5, 5, 700], new Int32Array([3, 1399, 2]), new Uint32Array([9])]) {
+      const want = new Float32Array(order.length * rowLen);
+      ref.gatherBytes(big, order, rowLen, 255, want);
+      const got = b.alloc(order.length * rowLen, 'float32');
+      b.gatherBytes(big, order, rowLen, 255, got);
+      assert.deepEqual(Array.from(got), Array.from(want), `gatherBytes from a resident data set, rows ${Array.from(order).join(',')}`);
+    }
   });
 
   test(`${label}: softmax, its backward, softmax cross-entropy and reductions`, async () => {

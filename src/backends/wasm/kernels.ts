@@ -55,6 +55,7 @@ export interface SingleKernels {
   dropoutMask(out: Ptr, n: number, threshold: number, keep: number, seed: number): void;
   zero(p: Ptr, bytes: number): void;
   bytesToFloat(src: Ptr, n: number, divisor: number, out: Ptr): void;
+  gatherRows(src: Ptr, rows: Ptr, count: number, rowLen: number, divisor: number, out: Ptr): void;
 }
 
 /** Sizes and constants the kernels report, so they are defined once (in the AssemblyScript). */

@@ -28,7 +28,7 @@ const PRUNE_AT = 4096;
 
 import type { Lifetime } from '../backend.js';
 
-type View = Float32Array | Int32Array;
+type View = Float32Array | Int32Array | Uint8Array;
 
 /** One allocation: its place, its size class, and a serial number (a place is reused; a serial never). */
 interface Block {
@@ -110,6 +110,17 @@ export class WasmHeap {
     } else {
       this.collectWhenUnused(view, block);
     }
+    return view;
+  }
+
+  /**
+   * n bytes that stay until the garbage collector collects the returned view, whatever scope is open
+   * (a data set's bytes, copied in once and read by every batch).
+   */
+  lastingBytes(n: number): Uint8Array {
+    const block = this.take(n);
+    const view = new Uint8Array(this.memory.buffer, block.ptr, n);
+    this.collectWhenUnused(view, block);
     return view;
   }
 

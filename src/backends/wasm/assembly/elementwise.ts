@@ -205,3 +205,11 @@ export function bytesToFloat(src: usize, n: i32, divisor: f32, out: usize): void
   }
   for (; i < n; i++) store<f32>(at(out, i), <f32>load<u8>(src + <usize>i) / divisor);
 }
+
+/** out[r, :] = src[rows[r], :] / divisor for r < count, rows of rowLen bytes (Backend.gatherBytes on a resident data set). */
+export function gatherRows(src: usize, rows: usize, count: i32, rowLen: i32, divisor: f32, out: usize): void {
+  for (let r = 0; r < count; r++) {
+    const row = load<i32>(rows + (<usize>r << 2));
+    bytesToFloat(src + <usize>row * <usize>rowLen, rowLen, divisor, out + (<usize>(r * rowLen) << 2));
+  }
+}
