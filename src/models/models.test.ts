@@ -115,4 +115,12 @@ test('command line: train a resnet, then eval, predict and summary read its mode
   assert.ok(lastJson(s.stdout).layers.some((l: { name: string }) => l.name === '6.shortcut.0'));
   const a = await runCli(['summary', '--arch', 'vgg']);
   assert.match(a.stdout, /total parameters: 218,490; multiply-adds per example: 4,830,720/);
+  // --batch-norm: a BatchNorm2d after each of vgg's four convolutions, which then lose their bias.
+  const bn = await runCli(['summary', '--arch', 'vgg', '--batch-norm', '--json']);
+  const layers = lastJson(bn.stdout).layers as Array<{ name: string; type: string }>;
+  assert.equal(layers.filter((l) => l.type === 'BatchNorm2d').length, 4);
+  assert.equal(lastJson(bn.stdout).parameters, 218_490 - 16 - 16 - 32 - 32 + 2 * (16 + 16 + 32 + 32));
+  const wrong = await runCli(['train', '--model', 'cnn', '--batch-norm', '--epochs', '1', '--data-dir', data]);
+  assert.equal(wrong.code, 1);
+  assert.match(wrong.stderr, /--batch-norm: expected false for cnn \(batch norm is a vgg option; resnet always has it\), got true/);
 });
