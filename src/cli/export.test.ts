@@ -6,7 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadModel, saveModel } from '../io/node.js';
 import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.js';
-import { mlp } from '../models/index.js';
+import { mlp, vgg } from '../models/index.js';
 import { Random } from '../tensor/random.js';
 import { tensor } from '../tensor/tensor.js';
 import { noGrad } from '../autograd/engine.js';
@@ -63,6 +63,20 @@ test('weights with no zerograd metadata: imported for --arch, refused naming the
   const r = await run(['import', '--safetensors', st, '--arch', 'mlp', '--hidden', '8', '--out', good]);
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(loadModel(good).model.namedParameters().map(([, t]) => Float32Array.from(t.data)), net.namedParameters().map(([, t]) => Float32Array.from(t.data)));
+});
+
+test('weights of a vgg with batch norm (as PyTorch names them): --arch vgg refuses with a hint, --arch vgg --batch-norm takes them', async () => {
+  const net = vgg({ batchNorm: true, rng: new Random(8) });
+  const st = join(dir, 'vgg-bn.safetensors');
+  writeFileSync(st, encodeSafetensors(Object.entries(net.stateDict()).map(([name, t]) => ({ name, shape: [...t.shape], data: Float32Array.from(t.data) })), { format: 'pt' }));
+  const plain = await run(['import', '--safetensors', st, '--arch', 'vgg', '--out', join(dir, 'plain.zg')]);
+  assert.equal(plain.code, 1);
+  assert.match(plain.stderr, /has no place in --arch vgg, .*\(the file has batch-norm running statistics: add --batch-norm\)/);
+  const good = join(dir, 'vgg-bn.zg');
+  const r = await run(['import', '--safetensors', st, '--arch', 'vgg', '--batch-norm', '--out', good]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(Object.values(loadModel(good).model.stateDict()).map((t) => Float32Array.from(t.data)),
+    Object.values(net.stateDict()).map((t) => Float32Array.from(t.data)));
 });
 
 test('export refuses, in one line naming what was wrong: no output flag, a file that is not a model, a detector, --pytorch on a file', async () => {

@@ -6,7 +6,7 @@ import { Option } from 'commander';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import * as zg from '../node.js';
-import { META_KEYS, modelFromSafetensors, modelToSafetensors } from '../io/safetensors.js';
+import { META_KEYS, decodeSafetensors, modelFromSafetensors, modelToSafetensors } from '../io/safetensors.js';
 import { pytorchModelSource } from '../io/pytorch.js';
 import { MNIST_INPUT, UserError, checkWritable, classNamesOf, loadImageClassifier, loadModelFile, pct, warn } from './common.js';
 import { buildFromFlags, type ModelOptions } from './train.js';
@@ -101,7 +101,16 @@ function archLabel(o: ImportOptions): string {
   const parts = [`--arch ${o.arch}`];
   if (o.hidden) parts.push(`--hidden ${o.hidden.join(',')}`);
   if (o.arch === 'cnn') parts.push(`--kernels ${o.kernels} --kernel-size ${o.kernelSize}`);
+  if (o.batchNorm) parts.push('--batch-norm');
   return parts.join(' ');
+}
+
+function hasRunningStatistics(bytes: Uint8Array): boolean {
+  try {
+    return decodeSafetensors(bytes).tensors.some((t) => t.name.endsWith('running_mean'));
+  } catch {
+    return false;
+  }
 }
 
 export function importCommand(o: ImportOptions): void {
@@ -113,10 +122,13 @@ export function importCommand(o: ImportOptions): void {
     arch = { model, label: archLabel(o), inputShape: MNIST_INPUT, classes: 10 };
   }
   let saved: ReturnType<typeof modelFromSafetensors>;
+  const bytes = readFileSync(o.safetensors);
   try {
-    saved = modelFromSafetensors(readFileSync(o.safetensors), o.safetensors, arch);
+    saved = modelFromSafetensors(bytes, o.safetensors, arch);
   } catch (e) {
-    throw new UserError((e as Error).message);
+    // Weights of a vgg trained with --batch-norm have running statistics a plain vgg has no place for.
+    const hint = o.arch === 'vgg' && !o.batchNorm && hasRunningStatistics(bytes) ? ' (the file has batch-norm running statistics: add --batch-norm)' : '';
+    throw new UserError((e as Error).message + hint);
   }
   const meta = { ...saved.meta, arch: o.arch ?? saved.meta.arch ?? 'imported', importedFrom: basename(o.safetensors) };
   const fileSpec = saved.metadata[META_KEYS.spec];
