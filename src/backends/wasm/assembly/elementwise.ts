@@ -190,6 +190,8 @@ export function dropoutMask(out: usize, n: i32, threshold: u32, keep: f32, seed:
  * bytes, and the reference divides. f32 division is correctly rounded, and so is JavaScript's
  * float64 division stored into a Float32Array for these quotients (a/255's binary expansion repeats
  * a's 8 bits, so it never lands on the halfway point that double rounding would break).
+ * The widened bytes are 0–255, so the signed conversion (one instruction on x64; the unsigned one is
+ * a sequence of them) gives the same floats.
  */
 export function bytesToFloat(src: usize, n: i32, divisor: f32, out: usize): void {
   const d = f32x4.splat(divisor);
@@ -198,16 +200,26 @@ export function bytesToFloat(src: usize, n: i32, divisor: f32, out: usize): void
     const bytes = v128.load(src + <usize>i);
     const lo = i16x8.extend_low_i8x16_u(bytes), hi = i16x8.extend_high_i8x16_u(bytes);
     const o = at(out, i);
-    v128.store(o, f32x4.div(f32x4.convert_i32x4_u(i32x4.extend_low_i16x8_u(lo)), d));
-    v128.store(o, f32x4.div(f32x4.convert_i32x4_u(i32x4.extend_high_i16x8_u(lo)), d), 16);
-    v128.store(o, f32x4.div(f32x4.convert_i32x4_u(i32x4.extend_low_i16x8_u(hi)), d), 32);
-    v128.store(o, f32x4.div(f32x4.convert_i32x4_u(i32x4.extend_high_i16x8_u(hi)), d), 48);
+    v128.store(o, f32x4.div(f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_u(lo)), d));
+    v128.store(o, f32x4.div(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_u(lo)), d), 16);
+    v128.store(o, f32x4.div(f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_u(hi)), d), 32);
+    v128.store(o, f32x4.div(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_u(hi)), d), 48);
   }
   for (; i < n; i++) store<f32>(at(out, i), <f32>load<u8>(src + <usize>i) / divisor);
 }
 
 /** out[r, :] = src[rows[r], :] / divisor for r < count, rows of rowLen bytes (Backend.gatherBytes on a resident data set). */
 export function gatherRows(src: usize, rows: usize, count: i32, rowLen: i32, divisor: f32, out: usize): void {
+  // First touch one byte of every 64-byte line of every row: independent loads, so the memory
+  // system fetches many rows at once (a batch's rows are scattered over the whole data set), where
+  // the conversion loop alone would wait for each row's first line in turn.
+  if (count <= 0 || rowLen <= 0) return;
+  let touched: u32 = 0;
+  for (let r = 0; r < count; r++) {
+    const row = src + <usize>load<i32>(rows + (<usize>r << 2)) * <usize>rowLen;
+    for (let i = 0; i < rowLen; i += 64) touched += load<u8>(row + <usize>i);
+  }
+  store<u32>(out, touched); // (kept, so the loads are not optimized away; overwritten below)
   for (let r = 0; r < count; r++) {
     const row = load<i32>(rows + (<usize>r << 2));
     bytesToFloat(src + <usize>row * <usize>rowLen, rowLen, divisor, out + (<usize>(r * rowLen) << 2));
