@@ -7,7 +7,9 @@
 //             dW1 = dhᵀ·x             128×64 · 64×784      (no dx: the input needs no gradient)
 // This times 200 whole steps, then the same five products 200 times on buffers of the same shapes
 // (same kernels, same epilogues), alternating the two for --rounds rounds, and reports the medians
-// and their ratio: step ÷ products. 1.0 would mean no overhead at all.
+// and their ratio: step ÷ products. 1.0 would mean no overhead at all. Then 200 more steps with each
+// phase of trainStep timed on its own (batch, zeroGrad, forward, loss, backward, update, accuracy,
+// and the scope's release of the step's memory): where the rest goes.
 import { parseArgs } from 'node:util';
 import * as zg from '../index.js';
 import { useBackend } from '../backends/wasm/node.js';
@@ -19,7 +21,10 @@ const BS = 64;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
-async function measure(threads: number, rounds: number): Promise<{ step: number; products: number }> {
+/** Where a step's time goes, in µs per step: the phases of trainStep, timed one by one. */
+type Phases = Record<'batch' | 'zeroGrad' | 'forward' | 'loss' | 'backward' | 'update' | 'accuracy' | 'scope', number>;
+
+async function measure(threads: number, rounds: number): Promise<{ step: number; products: number; phases: Phases }> {
   await useBackend({ backend: 'wasm', threads });
   zg.manualSeed(1);
   const b = zg.backend();
@@ -62,14 +67,45 @@ async function measure(threads: number, rounds: number): Promise<{ step: number;
       out.push((performance.now() - t0) / STEPS);
     }
   }
-  return { step: median(stepTimes), products: median(productTimes) };
+  // The same steps once more, each phase of trainStep timed on its own (the clock reads add a little).
+  const phases: Phases = { batch: 0, zeroGrad: 0, forward: 0, loss: 0, backward: 0, update: 0, accuracy: 0, scope: 0 };
+  let last = 0;
+  const lap = (k: keyof Phases) => {
+    const t = performance.now();
+    phases[k] += t - last;
+    last = t;
+  };
+  for (let s = 0; s < STEPS; s++, next = (next + 1) % Math.floor(train.count / BS)) {
+    last = performance.now();
+    b.scope(() => {
+      const { x, y } = train.batch(idx.subarray(next * BS, next * BS + BS)); lap('batch');
+      opt.zeroGrad(); lap('zeroGrad');
+      const logits = net.forward(x); lap('forward');
+      const loss = zg.crossEntropy(logits, y); lap('loss');
+      loss.backward(); lap('backward');
+      opt.step(); lap('update');
+      const pred = logits.argmax(-1);
+      let correct = 0;
+      for (let i = 0; i < y.length; i++) if (pred[i] === y[i]) correct++;
+      loss.item(); lap('accuracy');
+      return correct;
+    });
+    lap('scope');
+  }
+  for (const k of Object.keys(phases) as Array<keyof Phases>) phases[k] = (phases[k] / STEPS) * 1000;
+  return { step: median(stepTimes), products: median(productTimes), phases };
 }
 
 const threads = values.threads.split(',').map(Number);
 console.log(`W1 step vs its matrix products, ${values.rounds} rounds of ${STEPS} steps, medians (Node ${process.version})`);
 console.log('threads  step (µs)  products (µs)  step ÷ products');
+const all: Phases[] = [];
 for (const t of threads) {
-  const { step, products } = await measure(t, Number(values.rounds));
+  const { step, products, phases } = await measure(t, Number(values.rounds));
+  all.push(phases);
   console.log(`${String(t).padStart(7)}  ${(step * 1000).toFixed(0).padStart(9)}  ${(products * 1000).toFixed(0).padStart(13)}  ${(step / products).toFixed(2).padStart(15)}`);
 }
+console.log(`\nphases of trainStep, µs per step (${STEPS} more steps; forward and backward hold the products)`);
+console.log('threads  ' + Object.keys(all[0]).map((k) => k.padStart(9)).join(''));
+all.forEach((p, i) => console.log(String(threads[i]).padStart(7) + '  ' + Object.values(p).map((v) => v.toFixed(0).padStart(9)).join('')));
 process.exit(0);
