@@ -1,6 +1,7 @@
 // `npm run bench`: zerograd and its peers on the same workloads, side by side, in one run.
 // Each measurement runs in a fresh process; results print as tables with ratios and are saved as JSON.
 //   npm run bench -- --threads 1,2,4     zerograd wasm and PyTorch at each thread count, plus a scaling table
+//   npm run bench -- --repeat 3          every measurement three times, in interleaved rounds; rows show medians
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -87,10 +88,14 @@ const program = new Command('bench')
     'zerograd-wasm,zerograd-reference,tfjs-cpu,tfjs-wasm,convnetjs,pytorch')
   .option('--seconds <s>', 'time box per measurement (a workload stops early and reports the rate so far)', '20')
   .option('--threads <list>', 'thread counts for zerograd wasm and PyTorch, e.g. 1,2,4,8,16', `1,${availableParallelism()}`)
+  .option('--repeat <n>', 'measure everything n times, in rounds (each round runs every measurement once, the order reversed ' +
+    'every other round), and report each row\'s median: on a shared machine a burst of other work then hits every library alike', '1')
   .option('--json <file>', 'also write the results here', 'bench-results.json')
   .parse();
 const o = program.opts();
 const seconds = Number(o.seconds);
+const repeat = Number(o.repeat);
+if (!Number.isInteger(repeat) || repeat < 1) throw new Error(`--repeat: expected a positive integer, got '${o.repeat as string}'`);
 const threads = threadList(o.threads as string);
 const libs = (o.libs as string).split(',').map((l) => (l === 'zerograd-wasm-1' ? 'zerograd-wasm' : l));
 const workloads = (o.workloads as string).split(',') as WorkloadId[];
@@ -105,16 +110,36 @@ console.log(`versions: zerograd ${ZEROGRAD_VERSION}, TensorFlow.js ${versionOf('
 console.log(`threads: zerograd wasm and PyTorch at ${threads.map((t) => (over(t) ? `${t}*` : t)).join(', ')}; ` +
   'zerograd reference, TensorFlow.js and ConvNetJS on 1' + (threads.some(over) ? ` (* more threads than the ${cores} cores: oversubscribed)` : ''));
 console.log(`W1–W3: samples per second over a time box of ${seconds}s after one warm-up batch; each measurement in its own process`);
-console.log(`W4: after ${WARMUP_SECONDS}s of warm-up, the best ${WINDOW_SECONDS}s window of ${Math.min(seconds, 3)}s, for every library\n`);
+console.log(`W4: after ${WARMUP_SECONDS}s of warm-up, the best ${WINDOW_SECONDS}s window of ${Math.min(seconds, 3)}s, for every library`);
+console.log(repeat > 1 ? `each measurement ${repeat} times in interleaved rounds; rows show the median (and the range)\n` : '');
+
+/** The median of each measurement over the rounds, with the range in its note. */
+function medianOf(runs: Measurement[][]): Measurement[] {
+  return runs[0].map((first, k) => {
+    const values = runs.map((r) => r[k]?.value).filter((v): v is number => typeof v === 'number').sort((a, b) => a - b);
+    if (values.length === 0) return first;
+    const value = values[values.length >> 1];
+    const peakRss = Math.max(...runs.map((r) => r[k]?.peakRss ?? 0));
+    const range = values.length > 1 ? `median of ${values.length}: ${fmt(values[0], first.unit)}–${fmt(values[values.length - 1], first.unit)}` : '';
+    return { ...first, value, peakRss, note: [first.note, range].filter(Boolean).join('; ') || undefined };
+  });
+}
 
 const all: Measurement[] = [];
 for (const w of workloads) {
-  const rows: Measurement[] = [];
+  const jobs: Array<() => Promise<Measurement[]>> = [];
   for (const lib of libs) {
     if (lib === 'pytorch') continue;
-    for (const t of lib === 'zerograd-wasm' ? threads : [1]) rows.push(...(await measure({ lib, threads: t, workload: w, seconds }, seconds * 6 + 60)));
+    for (const t of lib === 'zerograd-wasm' ? threads : [1]) jobs.push(() => measure({ lib, threads: t, workload: w, seconds }, seconds * 6 + 60));
   }
-  if (torch) for (const t of threads) rows.push(...(await measureTorch(torch.py, w, seconds, t)));
+  if (torch) for (const t of threads) jobs.push(() => measureTorch(torch.py, w, seconds, t));
+  const runs: Measurement[][][] = jobs.map(() => []);
+  for (let round = 0; round < repeat; round++) {
+    const order = jobs.map((_, j) => j);
+    if (round % 2) order.reverse();
+    for (const j of order) runs[j].push(await jobs[j]());
+  }
+  const rows = runs.flatMap(medianOf);
   all.push(...rows);
   // Each row against zerograd wasm at the same thread count and workload.
   const zg = (r: Measurement) => rows.find((z) => z.lib.startsWith('zerograd wasm') && z.threads === r.threads && z.workload === r.workload);
@@ -150,5 +175,5 @@ if (threads.length > 1 || torch) {
 }
 writeFileAtomic(o.json as string, JSON.stringify({ date: new Date().toISOString(), cores, logicalCpus: availableParallelism(), cpu: cpus()[0]?.model,
   node: process.version, versions: { zerograd: ZEROGRAD_VERSION, tfjs: versionOf('@tensorflow/tfjs'), convnetjs: versionOf('convnetjs'), pytorch: torch?.version ?? null },
-  threads, results: all }, null, 2));
+  threads, repeat, results: all }, null, 2));
 console.log(`saved ${o.json}`);
