@@ -28,8 +28,16 @@ def peak_rss():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
+STEP_WARMUP_SECONDS = 2.0  # as STEP_WARMUP_SECONDS in src/bench/common.ts
+
+
 def timed(batches, size, seconds, step):
-    step(0)  # warm-up
+    warm, w = time.perf_counter(), 0
+    while True:  # untimed steps first (at least one), as timeBatches does
+        step(w % batches)
+        w += 1
+        if time.perf_counter() - warm >= STEP_WARMUP_SECONDS:
+            break
     start, samples = time.perf_counter(), 0
     for b in range(batches):
         step(b)

@@ -46,12 +46,21 @@ export function order(n: number, seed = 1): Int32Array {
 }
 
 /**
- * Run `step(batchIndex)` over `batches` batches of `size` samples after `warmup` untimed ones,
- * stopping early when `seconds` run out; returns samples per second and the samples timed.
+ * Seconds of untimed steps before a W1–W3 epoch is timed, for every library (bench/torch_bench.py
+ * too): the first seconds of a process run slower than the rest — JIT compilers at work, caches cold,
+ * and zerograd's two-thread W1 ramps from ~26,000 to ~63,000 samples/s over its first ~1.5 s.
  */
-export function timeBatches(batches: number, size: (b: number) => number, seconds: number, step: (b: number) => void,
-                            warmup = 1): { rate: number; samples: number } {
-  for (let b = 0; b < warmup; b++) step(b);
+export const STEP_WARMUP_SECONDS = 2;
+
+/**
+ * Run `step(batchIndex)` over `batches` batches of `size` samples, stopping early when `seconds` run
+ * out, after STEP_WARMUP_SECONDS (at least one step) of untimed steps on the same batches; returns
+ * samples per second and the samples timed.
+ */
+export function timeBatches(batches: number, size: (b: number) => number, seconds: number, step: (b: number) => void): { rate: number; samples: number } {
+  const warm = performance.now();
+  let w = 0;
+  do step(w++ % batches); while (performance.now() - warm < STEP_WARMUP_SECONDS * 1000);
   const start = performance.now();
   let samples = 0;
   for (let b = 0; b < batches; b++) {

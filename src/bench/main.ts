@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { writeFileAtomic } from '../io/node.js';
 import type { Measurement, WorkloadId } from './common.js';
-import { WARMUP_SECONDS, WINDOW_SECONDS } from './common.js';
+import { STEP_WARMUP_SECONDS, WARMUP_SECONDS, WINDOW_SECONDS } from './common.js';
 import { embeddedMnistDir } from '../data/mnist.js';
 
 const CHILD = fileURLToPath(new URL('./child.js', import.meta.url));
@@ -109,7 +109,7 @@ console.log(`versions: zerograd ${ZEROGRAD_VERSION}, TensorFlow.js ${versionOf('
   (torch ? `PyTorch ${torch.version} (${torch.py})` : 'PyTorch not measured (python3 -c "import torch" fails here)'));
 console.log(`threads: zerograd wasm and PyTorch at ${threads.map((t) => (over(t) ? `${t}*` : t)).join(', ')}; ` +
   'zerograd reference, TensorFlow.js and ConvNetJS on 1' + (threads.some(over) ? ` (* more threads than the ${cores} cores: oversubscribed)` : ''));
-console.log(`W1–W3: samples per second over a time box of ${seconds}s after one warm-up batch; each measurement in its own process`);
+console.log(`W1–W3: samples per second over a time box of ${seconds}s after ${STEP_WARMUP_SECONDS}s of untimed steps; each measurement in its own process`);
 console.log(`W4: after ${WARMUP_SECONDS}s of warm-up, the best ${WINDOW_SECONDS}s window of ${Math.min(seconds, 3)}s, for every library`);
 console.log(repeat > 1 ? `each measurement ${repeat} times in interleaved rounds; rows show the median (and the range)\n` : '');
 
