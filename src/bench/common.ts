@@ -48,7 +48,8 @@ export function order(n: number, seed = 1): Int32Array {
 /**
  * Seconds of untimed steps before a W1–W3 epoch is timed, for every library (bench/torch_bench.py
  * too): the first seconds of a process run slower than the rest — JIT compilers at work, caches cold,
- * and zerograd's two-thread W1 ramps from ~26,000 to ~63,000 samples/s over its first ~1.5 s.
+ * and zerograd's two-thread W1 ramps from ~24,000 to ~70,000 samples/s over its first ~1.5 s
+ * (`npm run bench:w1-ramp`).
  */
 export const STEP_WARMUP_SECONDS = 2;
 
