@@ -12,12 +12,10 @@
 // and the scope's release of the step's memory): where the rest goes.
 import { parseArgs } from 'node:util';
 import * as zg from '../index.js';
-import { useBackend } from '../backends/wasm/node.js';
-import { mnist, order } from './common.js';
+import { w1Run } from './w1.js';
 
 const { values } = parseArgs({ options: { threads: { type: 'string', default: '1,2' }, rounds: { type: 'string', default: '7' } } });
 const STEPS = 200;
-const BS = 64;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
@@ -25,18 +23,12 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 type Phases = Record<'batch' | 'zeroGrad' | 'forward' | 'loss' | 'backward' | 'update' | 'accuracy' | 'scope', number>;
 
 async function measure(threads: number, rounds: number): Promise<{ step: number; products: number; phases: Phases }> {
-  await useBackend({ backend: 'wasm', threads });
-  zg.manualSeed(1);
-  const b = zg.backend();
-  const { train } = mnist();
-  const net = zg.mlp({ hidden: [128] });
-  const opt = new zg.SGD(net.parameters(), { lr: 0.1 });
-  const idx = order(train.count);
+  const { b, net, opt, batch } = await w1Run(threads);
   let next = 0;
   const steps = () => {
-    for (let s = 0; s < STEPS; s++, next = (next + 1) % Math.floor(train.count / BS)) {
+    for (let s = 0; s < STEPS; s++, next++) {
       b.scope(() => {
-        const { x, y } = train.batch(idx.subarray(next * BS, next * BS + BS));
+        const { x, y } = batch(next);
         zg.trainStep(net, opt, x, y);
       });
     }
@@ -75,10 +67,10 @@ async function measure(threads: number, rounds: number): Promise<{ step: number;
     phases[k] += t - last;
     last = t;
   };
-  for (let s = 0; s < STEPS; s++, next = (next + 1) % Math.floor(train.count / BS)) {
+  for (let s = 0; s < STEPS; s++, next++) {
     last = performance.now();
     b.scope(() => {
-      const { x, y } = train.batch(idx.subarray(next * BS, next * BS + BS)); lap('batch');
+      const { x, y } = batch(next); lap('batch');
       opt.zeroGrad(); lap('zeroGrad');
       const logits = net.forward(x); lap('forward');
       const loss = zg.crossEntropy(logits, y); lap('loss');

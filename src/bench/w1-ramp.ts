@@ -4,34 +4,24 @@
 // This is why `npm run bench` runs STEP_WARMUP_SECONDS of untimed steps before it times an epoch.
 import { parseArgs } from 'node:util';
 import * as zg from '../index.js';
-import { useBackend } from '../backends/wasm/node.js';
-import { mnist, order } from './common.js';
+import { W1_BATCH, w1Run } from './w1.js';
 
 const { values } = parseArgs({ options: { threads: { type: 'string', default: '2' }, quarters: { type: 'string', default: '12' } } });
 const threads = Number(values.threads);
 const quarters = Number(values.quarters);
-const BS = 64;
 const STEPS = 234; // a quarter of the 937 full batches of an epoch
 
-await useBackend({ backend: 'wasm', threads });
-zg.manualSeed(1);
-const b = zg.backend();
-const { train } = mnist();
-const net = zg.mlp({ hidden: [128] });
-const opt = new zg.SGD(net.parameters(), { lr: 0.1 });
-const idx = order(train.count);
-const batches = Math.floor(train.count / BS);
+const { b, net, opt, batch } = await w1Run(threads);
 const rates: number[] = [];
 for (let q = 0; q < quarters; q++) {
   const t0 = performance.now();
   for (let s = 0; s < STEPS; s++) {
-    const i = (q * STEPS + s) % batches;
     b.scope(() => {
-      const { x, y } = train.batch(idx.subarray(i * BS, i * BS + BS));
+      const { x, y } = batch(q * STEPS + s);
       zg.trainStep(net, opt, x, y);
     });
   }
-  rates.push((STEPS * BS) / ((performance.now() - t0) / 1000));
+  rates.push((STEPS * W1_BATCH) / ((performance.now() - t0) / 1000));
 }
 console.log(`W1 on ${threads} thread${threads > 1 ? 's' : ''}, samples/s per quarter epoch from a fresh process (Node ${process.version}):`);
 console.log(rates.map((r) => Math.round(r).toLocaleString('en-US')).join(' → '));
