@@ -196,10 +196,12 @@ for (const [label, b] of backends) {
       assert.equal(want[1 % want.length], Math.fround(bytes[order[0] * rowLen + (1 % rowLen)] / 255));
     }
     // A data set of 1 MiB or more is copied into the memory once and gathered there: the same bits,
-    // for rows given as any array of numbers, and a second batch from the same copy.
+    // for rows given as any array of numbers, and a second batch from the same copy; a W1 batch of
+    // 64 rows is shared out between threads.
     const rowLen = 784, count = 1400;
     const big = new Uint8Array(count * rowLen).map((_, i) => (i * 13 + (i >> 9)) & 255);
-    for (const order of [[count - 1, 0, 5, 5, 700], new Int32Array([3, 1399, 2]), new Uint32Array([9])]) {
+    const batch64 = Int32Array.from({ length: 64 }, (_, r) => (r * 37 + 11) % count);
+    for (const order of [[count - 1, 0, 5, 5, 700], new Int32Array([3, 1399, 2]), new Uint32Array([9]), batch64]) {
       const want = new Float32Array(order.length * rowLen);
       ref.gatherBytes(big, order, rowLen, 255, want);
       const got = b.alloc(order.length * rowLen, 'float32');

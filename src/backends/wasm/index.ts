@@ -39,6 +39,8 @@ const NT_MAX_OUTPUTS = 1 << 16;
  * smaller batch), whatever the thread count, so it comes out the same on any number of threads.
  */
 const FILTER_GRADIENT_PARTS = 16;
+/** Bytes of scattered rows worth a thread of their own in gatherBytes (a W1 batch, 50,176 bytes, takes two). */
+const GATHER_BYTES = 1 << 14;
 /** gatherBytes keeps a copy of byte arrays at least this long (data sets) inside the memory. */
 const RESIDENT_BYTES = 1 << 20;
 
@@ -268,7 +270,7 @@ export class WasmBackend implements Backend {
       // a tenth of a W1 step).
       const resident = this.owns(bytes) ? bytes : this.resident(bytes);
       const index = rows instanceof Int32Array ? rows : Int32Array.from(rows);
-      this.single('gatherRows', [resident, index, rows.length, rowLen, divisor, out(out_ as Float32Array)]);
+      this.threaded('gatherRows', this.nt(n, GATHER_BYTES), [resident, index, rows.length, rowLen, divisor, out(out_ as Float32Array)]);
       return;
     }
     // Small arrays (one picture to predict): the rows are copied in as they are, then one SIMD pass

@@ -42,6 +42,7 @@ export interface ThreadedKernels {
   channelSums(a: Ptr, b: Ptr, shiftA: Ptr, shiftB: Ptr, N: number, C: number, S: number, sumA: Ptr, sumAB: Ptr, ...t: Threads): void;
   channelAffine(x: Ptr, p: Ptr, z: Ptr, q: Ptr, r: Ptr, N: number, C: number, S: number, out: Ptr, ...t: Threads): void;
   sgdStep(p: Ptr, g: Ptr, v: Ptr, n: number, lr: number, momentum: number, weightDecay: number, ...t: Threads): void;
+  gatherRows(src: Ptr, rows: Ptr, count: number, rowLen: number, divisor: number, out: Ptr, ...t: Threads): void;
   adamStep(p: Ptr, g: Ptr, m: Ptr, v: Ptr, n: number, lr: number, beta1: number, beta2: number, eps: number, weightDecay: number,
            c1: number, c2: number, ...t: Threads): void;
 }
@@ -55,7 +56,6 @@ export interface SingleKernels {
   dropoutMask(out: Ptr, n: number, threshold: number, keep: number, seed: number): void;
   zero(p: Ptr, bytes: number): void;
   bytesToFloat(src: Ptr, n: number, divisor: number, out: Ptr): void;
-  gatherRows(src: Ptr, rows: Ptr, count: number, rowLen: number, divisor: number, out: Ptr): void;
 }
 
 /** Sizes and constants the kernels report, so they are defined once (in the AssemblyScript). */
@@ -75,7 +75,7 @@ export type KernelExports = ThreadedKernels & SingleKernels & KernelInfo;
 /** The names of the threaded kernels, in the order workers index them. */
 export const THREADED_KERNELS: ReadonlyArray<keyof ThreadedKernels> = ['gemm', 'gemmNT', 'conv2d', 'conv2dBackwardInput',
   'conv2dBackwardFilter', 'sumParts', 'maxPool2d', 'maxPool2dBackward', 'avgPool2d', 'avgPool2dBackward', 'binary', 'relu',
-  'reluBackward', 'scale', 'axpy', 'addRowVector', 'sumRows', 'sgdStep', 'adamStep', 'channelSums', 'channelAffine'];
+  'reluBackward', 'scale', 'axpy', 'addRowVector', 'sumRows', 'sgdStep', 'adamStep', 'channelSums', 'channelAffine', 'gatherRows'];
 
 type View = Float32Array | Int32Array | Uint8Array;
 

@@ -208,19 +208,25 @@ export function bytesToFloat(src: usize, n: i32, divisor: f32, out: usize): void
   for (; i < n; i++) store<f32>(at(out, i), <f32>load<u8>(src + <usize>i) / divisor);
 }
 
-/** out[r, :] = src[rows[r], :] / divisor for r < count, rows of rowLen bytes (Backend.gatherBytes on a resident data set). */
-export function gatherRows(src: usize, rows: usize, count: i32, rowLen: i32, divisor: f32, out: usize): void {
+/**
+ * out[r, :] = src[rows[r], :] / divisor for r < count, rows of rowLen bytes (Backend.gatherBytes on a
+ * resident data set). Thread tid of nt gathers its share of the rows: a batch's rows lie scattered
+ * over the whole data set, so each row is a wait on memory, and two threads wait on twice as many.
+ */
+export function gatherRows(src: usize, rows: usize, count: i32, rowLen: i32, divisor: f32, out: usize, tid: i32, nt: i32): void {
+  const r0 = <i32>((<i64>count * tid) / nt), r1 = <i32>((<i64>count * (tid + 1)) / nt);
   // First touch one byte of every 64-byte line of every row: independent loads, so the memory
-  // system fetches many rows at once (a batch's rows are scattered over the whole data set), where
-  // the conversion loop alone would wait for each row's first line in turn.
-  if (count <= 0 || rowLen <= 0) return;
+  // system fetches many rows at once, where the conversion loop alone would wait for each row's
+  // first line in turn.
+  if (r1 <= r0 || rowLen <= 0) return;
   let touched: u32 = 0;
-  for (let r = 0; r < count; r++) {
+  for (let r = r0; r < r1; r++) {
     const row = src + <usize>load<i32>(rows + (<usize>r << 2)) * <usize>rowLen;
     for (let i = 0; i < rowLen; i += 64) touched += load<u8>(row + <usize>i);
   }
-  store<u32>(out, touched); // (kept, so the loads are not optimized away; overwritten below)
-  for (let r = 0; r < count; r++) {
+  const first = out + (<usize>(r0 * rowLen) << 2);
+  store<u32>(first, touched); // (kept, so the loads are not optimized away; overwritten below)
+  for (let r = r0; r < r1; r++) {
     const row = load<i32>(rows + (<usize>r << 2));
     bytesToFloat(src + <usize>row * <usize>rowLen, rowLen, divisor, out + (<usize>(r * rowLen) << 2));
   }
