@@ -289,17 +289,21 @@ test('the wasm kernels give the same bits on 1 and on 3 threads', async () => {
   const g: Conv2dGeometry = { N: 80, C: 2, H: 36, W: 36, OC: 7, KH: 5, KW: 5, OH: 32, OW: 32, stride: 1, padding: 0 };
   const x = rand(ref, 80 * 2 * 36 * 36), dy = rand(ref, 80 * 7 * 32 * 32), a = rand(ref, 130 * 2800), bb = rand(ref, 2800 * 70);
   const big = rand(ref, 100 * 2 * 3000);
+  const h = rand(ref, 64 * 1024), w = rand(ref, 384 * 1024), bias = rand(ref, 384);
   const run = (k: WasmBackend) => {
     const dw = k.alloc(7 * 50, 'float32'), db = k.alloc(7, 'float32'), c = k.alloc(130 * 70, 'float32');
     k.conv2dBackwardFilter(copy(k, x), copy(k, dy), g, dw, db); // a sum over the batch
     k.gemm(false, false, 130, 70, 2800, copy(k, a), copy(k, bb), 0, c);
+    // A dense layer's product, wider than tall: shared out by columns (output neurons).
+    const dense = k.alloc(64 * 384, 'float32');
+    k.gemm(false, true, 64, 384, 1024, copy(k, h), copy(k, w), 0, dense, { bias: copy(k, bias), relu: true });
     // Batch norm's channel sums, 2 channels of 100 × 3000 values: each channel on its own thread.
     const s1 = k.alloc(2, 'float32'), s2 = k.alloc(2, 'float32');
     k.channelSums(copy(k, big), copy(k, big), null, null, 100, 2, 3000, s1, s2);
-    return [Array.from(dw), Array.from(db), Array.from(c), Array.from(s1), Array.from(s2)];
+    return [Array.from(dw), Array.from(db), Array.from(c), Array.from(dense), Array.from(s1), Array.from(s2)];
   };
   const nts = threadsUsed(() => run(threaded));
-  assert.deepEqual(nts, [3, 3, 2], 'the kernels ran on all 3 threads (the channel sums on one per channel)');
+  assert.deepEqual(nts, [3, 3, 3, 2], 'the kernels ran on all 3 threads (the channel sums on one per channel)');
   assert.deepEqual(run(threaded), run(single));
 });
 
