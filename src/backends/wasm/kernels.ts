@@ -103,30 +103,42 @@ export type SingleArgs<K extends keyof SingleKernels> = Args<Parameters<SingleKe
  * then the copies back and the temporaries given back (`finish`).
  */
 export class KernelCall {
-  private readonly after: Array<() => void> = [];
+  /** Copies back and temporaries to give back at the end (made on first use: most calls need none). */
+  private after: Array<() => void> | null = null;
 
   constructor(private readonly heap: WasmHeap, private readonly k: KernelExports, private readonly pool: ThreadPool,
               private readonly owns: (a: View) => boolean) {}
 
   /** Run a threaded kernel on nt threads of the pool (1: on the calling thread alone). */
   threaded<K extends keyof ThreadedKernels>(kernel: K, nt: number, args: ThreadedArgs<K>): void {
-    const a = this.marshal(args as ReadonlyArray<Arg<Ptr> | number>);
-    if (nt <= 1) (this.k[kernel] as (...a: number[]) => void)(...a, 0, 1);
-    else this.pool.run(kernel, a, nt);
+    if (nt <= 1) {
+      const a = this.marshal(args as ReadonlyArray<Arg<Ptr> | number>, 2);
+      a[a.length - 2] = 0; // tid
+      a[a.length - 1] = 1; // nt
+      (this.k[kernel] as (...a: number[]) => void).apply(null, a);
+    } else {
+      this.pool.run(kernel, this.marshal(args as ReadonlyArray<Arg<Ptr> | number>, 0), nt);
+    }
   }
 
   /** Run a kernel that works on the calling thread alone; returns what it returns. */
   single<K extends keyof SingleKernels>(kernel: K, args: SingleArgs<K>): ReturnType<SingleKernels[K]> {
-    const a = this.marshal(args as ReadonlyArray<Arg<Ptr> | number>);
-    return (this.k[kernel] as (...a: number[]) => ReturnType<SingleKernels[K]>)(...a);
+    const a = this.marshal(args as ReadonlyArray<Arg<Ptr> | number>, 0);
+    return (this.k[kernel] as (...a: number[]) => ReturnType<SingleKernels[K]>).apply(null, a);
   }
 
   finish(): void {
-    for (const f of this.after) f();
+    if (this.after) for (const f of this.after) f();
   }
 
-  private marshal(list: ReadonlyArray<Arg<Ptr> | number>): number[] {
-    return list.map((a) => (typeof a === 'number' ? a : this.offset(a)));
+  /** The kernel's arguments as numbers, with `extra` slots left at the end. */
+  private marshal(list: ReadonlyArray<Arg<Ptr> | number>, extra: number): number[] {
+    const a = new Array<number>(list.length + extra);
+    for (let i = 0; i < list.length; i++) {
+      const v = list[i];
+      a[i] = typeof v === 'number' ? v : this.offset(v);
+    }
+    return a;
   }
 
   /** The byte offset of an array argument (copied in if it lives elsewhere; an Out is copied back at the end). */
@@ -135,7 +147,7 @@ export class KernelCall {
     if (a instanceof Scratch) {
       const p = this.heap.temporary(a.bytes);
       if (a.zeroed > 0) new Int32Array(this.heap.memory.buffer, p, a.zeroed / 4).fill(0);
-      this.after.push(() => this.heap.give(p));
+      this.later(() => this.heap.give(p));
       return p;
     }
     const output = a instanceof Out;
@@ -149,11 +161,15 @@ export class KernelCall {
     const copy = array instanceof Int32Array ? new Int32Array(buffer, p, array.length)
       : array instanceof Uint8Array ? new Uint8Array(buffer, p, array.length) : new Float32Array(buffer, p, array.length);
     copy.set(array);
-    this.after.push(() => {
+    this.later(() => {
       if (output) array.set(copy);
       this.heap.give(p);
     });
     return p;
+  }
+
+  private later(f: () => void): void {
+    (this.after ??= []).push(f);
   }
 }
 
