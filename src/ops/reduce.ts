@@ -22,7 +22,7 @@ function outShape(x: Tensor, axes: number[], keepDims: boolean): number[] {
 export function sum(x: Tensor, axes?: number | number[], keepDims = false): Tensor {
   const ax = resolveAxes(x, axes, 'sum');
   const kept = x.shape.map((d, i) => (ax.includes(i) ? 1 : d));
-  const y = backend().alloc(sizeOf(kept), x.dtype);
+  const y = backend().empty(sizeOf(kept), x.dtype); // every output is written by reduce
   backend().reduce('sum', x.data, x.shape, ax, y);
   return result(y, outShape(x, ax, keepDims), 'sum', [x], (dy) => {
     const dx = backend().alloc(x.size, x.dtype);
@@ -46,7 +46,7 @@ export function mean(x: Tensor, axes?: number | number[], keepDims = false): Ten
 export function max(x: Tensor, axes?: number | number[], keepDims = false): Tensor {
   const ax = resolveAxes(x, axes, 'max');
   const kept = x.shape.map((d, i) => (ax.includes(i) ? 1 : d));
-  const y = backend().alloc(sizeOf(kept), x.dtype);
+  const y = backend().empty(sizeOf(kept), x.dtype); // every output is written by reduce
   const arg = new Int32Array(y.length);
   backend().reduce('max', x.data, x.shape, ax, y, arg);
   return result(y, outShape(x, ax, keepDims), 'max', [x], (dy) => {
@@ -60,7 +60,7 @@ export function max(x: Tensor, axes?: number | number[], keepDims = false): Tens
 export function argmax(x: Tensor, axis = -1): Int32Array {
   const a = normalizeAxis(axis, x.rank, 'argmax');
   const kept = x.shape.map((d, i) => (i === a ? 1 : d));
-  const y = backend().alloc(sizeOf(kept), x.dtype);
+  const y = backend().empty(sizeOf(kept), x.dtype); // every output is written by reduce
   const arg = new Int32Array(y.length);
   backend().reduce('max', x.data, x.shape, [a], y, arg);
   // Convert flat indices to positions along the axis.
