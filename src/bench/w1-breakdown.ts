@@ -1,28 +1,31 @@
-// npm run bench:w1 [-- --threads 1,2 --rounds 7]: how much of a W1 training step is its matrix
+// npm run bench:w1 [-- --threads 1,2 --rounds 40]: how much of a W1 training step is its matrix
 // products, and how much is everything else (autograd, the batch, the update, kernel calls).
 //
 // One W1 step (784-128-10 MLP, SGD 0.1, batch 64, as `npm run bench` runs it) makes five products:
 //   forward   h  = relu(x·W1ᵀ + b1)   64×784 · 784×128      y  = h·W2ᵀ + b2   64×128 · 128×10
 //   backward  dh = dy·W2              64×10 · 10×128       dW2 = dyᵀ·h        10×64 · 64×128
 //             dW1 = dhᵀ·x             128×64 · 64×784      (no dx: the input needs no gradient)
-// This times 200 whole steps, then the same five products 200 times on buffers of the same shapes
+// This times 50 whole steps, then the same five products 50 times on buffers of the same shapes
 // (same kernels, same epilogues), alternating the two for --rounds rounds, and reports the medians
-// and their ratio: step ÷ products. 1.0 would mean no overhead at all. Then 200 more steps with each
+// and the median of the rounds' ratios, step ÷ products (each round's pair runs within a tenth of a second, so a
+// burst of other work on a shared machine slows both halves of a pair rather than one side of the
+// comparison). 1.0 would mean no overhead at all. Then 400 more steps with each
 // phase of trainStep timed on its own (batch, zeroGrad, forward, loss, backward, update, accuracy,
 // and the scope's release of the step's memory): where the rest goes.
 import { parseArgs } from 'node:util';
 import * as zg from '../index.js';
 import { w1Run } from './w1.js';
 
-const { values } = parseArgs({ options: { threads: { type: 'string', default: '1,2' }, rounds: { type: 'string', default: '7' } } });
-const STEPS = 200;
+const { values } = parseArgs({ options: { threads: { type: 'string', default: '1,2' }, rounds: { type: 'string', default: '40' } } });
+const STEPS = 50;
+const PHASE_STEPS = 400;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 /** Where a step's time goes, in µs per step: the phases of trainStep, timed one by one. */
 type Phases = Record<'batch' | 'zeroGrad' | 'forward' | 'loss' | 'backward' | 'update' | 'accuracy' | 'scope', number>;
 
-async function measure(threads: number, rounds: number): Promise<{ step: number; products: number; phases: Phases }> {
+async function measure(threads: number, rounds: number): Promise<{ step: number; products: number; ratio: number; phases: Phases }> {
   const { b, net, opt, batch } = await w1Run(threads);
   let next = 0;
   const steps = () => {
@@ -48,7 +51,7 @@ async function measure(threads: number, rounds: number): Promise<{ step: number;
       b.gemm(true, false, 128, 784, 64, dh, x, 0, dW1);
     }
   };
-  steps(); // warm-up: V8 compiles the hot paths, the pool's threads start
+  for (let i = 0; i < 4; i++) steps(); // warm-up: V8 compiles the hot paths, the pool's threads start
   products();
   const stepTimes: number[] = [];
   const productTimes: number[] = [];
@@ -59,15 +62,17 @@ async function measure(threads: number, rounds: number): Promise<{ step: number;
       out.push((performance.now() - t0) / STEPS);
     }
   }
-  // The same steps once more, each phase of trainStep timed on its own (the clock reads add a little).
-  const phases: Phases = { batch: 0, zeroGrad: 0, forward: 0, loss: 0, backward: 0, update: 0, accuracy: 0, scope: 0 };
+  const ratios = stepTimes.map((t, r) => t / productTimes[r]);
+  // The same steps once more, each phase of trainStep timed on its own (the clock reads add a
+  // little), and each phase's median over the steps (a burst of other work hits a few steps).
+  const laps: Record<keyof Phases, number[]> = { batch: [], zeroGrad: [], forward: [], loss: [], backward: [], update: [], accuracy: [], scope: [] };
   let last = 0;
   const lap = (k: keyof Phases) => {
     const t = performance.now();
-    phases[k] += t - last;
+    laps[k].push(t - last);
     last = t;
   };
-  for (let s = 0; s < STEPS; s++, next++) {
+  for (let s = 0; s < PHASE_STEPS; s++, next++) {
     last = performance.now();
     b.scope(() => {
       const { x, y } = batch(next); lap('batch');
@@ -84,20 +89,20 @@ async function measure(threads: number, rounds: number): Promise<{ step: number;
     });
     lap('scope');
   }
-  for (const k of Object.keys(phases) as Array<keyof Phases>) phases[k] = (phases[k] / STEPS) * 1000;
-  return { step: median(stepTimes), products: median(productTimes), phases };
+  const phases = Object.fromEntries(Object.entries(laps).map(([k, v]) => [k, median(v) * 1000])) as Phases;
+  return { step: median(stepTimes), products: median(productTimes), ratio: median(ratios), phases };
 }
 
 const threads = values.threads.split(',').map(Number);
 console.log(`W1 step vs its matrix products, ${values.rounds} rounds of ${STEPS} steps, medians (Node ${process.version})`);
-console.log('threads  step (µs)  products (µs)  step ÷ products');
+console.log('threads  step (µs)  products (µs)  step ÷ products (median of the rounds\' ratios)');
 const all: Phases[] = [];
 for (const t of threads) {
-  const { step, products, phases } = await measure(t, Number(values.rounds));
+  const { step, products, ratio, phases } = await measure(t, Number(values.rounds));
   all.push(phases);
-  console.log(`${String(t).padStart(7)}  ${(step * 1000).toFixed(0).padStart(9)}  ${(products * 1000).toFixed(0).padStart(13)}  ${(step / products).toFixed(2).padStart(15)}`);
+  console.log(`${String(t).padStart(7)}  ${(step * 1000).toFixed(0).padStart(9)}  ${(products * 1000).toFixed(0).padStart(13)}  ${ratio.toFixed(2).padStart(15)}`);
 }
-console.log(`\nphases of trainStep, µs per step (${STEPS} more steps; forward and backward hold the products)`);
+console.log(`\nphases of trainStep, µs, medians over ${PHASE_STEPS} more steps (forward and backward hold the products)`);
 console.log('threads  ' + Object.keys(all[0]).map((k) => k.padStart(9)).join(''));
 all.forEach((p, i) => console.log(String(threads[i]).padStart(7) + '  ' + Object.values(p).map((v) => v.toFixed(0).padStart(9)).join('')));
 process.exit(0);

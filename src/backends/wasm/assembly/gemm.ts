@@ -41,6 +41,18 @@ function packA(transA: bool, a: usize, M: i32, K: i32, m0: i32, mb: i32, k0: i32
   for (let p = 0; p < mb; p += MR) {
     const rows = min(MR, mb - p);
     const panel = dst + <usize>(p * kb) * 4;
+    if (transA && rows == MR) {
+      // A stored transposed (K×M: the dyᵀ of a weight gradient dyᵀ·x): a panel's 6 values for one k
+      // lie side by side, one 4-value and one 2-value copy (the scalar loop below took ~40% of a
+      // 10×128×64 product).
+      for (let k = 0; k < kb; k++) {
+        const src = a + (<usize>(k0 + k) * M + m0 + p) * 4;
+        const out = panel + <usize>(k * MR) * 4;
+        v128.store(out, v128.load(src));
+        store<u64>(out + 16, load<u64>(src + 16));
+      }
+      continue;
+    }
     for (let k = 0; k < kb; k++) {
       const out = panel + <usize>(k * MR) * 4;
       for (let r = 0; r < MR; r++) {
