@@ -131,6 +131,17 @@ export interface Backend {
    * backend copies arrays of 1 MiB or more into its memory on first use).
    */
   gatherBytes(bytes: Uint8Array, rows: ArrayLike<number>, rowLen: number, divisor: number, out: Data): void;
+  /**
+   * Optional: begin gathering the next batch (as gatherBytes, into an array of its own) on another
+   * thread while this one goes on, as a data loader's workers prepare the next batch; gathered()
+   * hands it over. A later call replaces a batch nobody took.
+   */
+  gatherBytesAhead?(bytes: Uint8Array, rows: ArrayLike<number>, rowLen: number, divisor: number): void;
+  /**
+   * Optional: the array gatherBytesAhead began for exactly these rows of these bytes, once it is
+   * complete, with the given lifetime; null when there is none (then gather as usual).
+   */
+  gathered?(bytes: Uint8Array, rows: ArrayLike<number>, rowLen: number, divisor: number, lifetime: Lifetime): Data | null;
 
   // ---- matrix multiply ----
   /**

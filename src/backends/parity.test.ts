@@ -14,7 +14,7 @@ import { cnn } from '../models/index.js';
 import { Adam, SGD, adamUpdate, sgdUpdate } from '../optim/index.js';
 import { RELU, SCALE } from '../ops/elementwise.js';
 import { softmaxBackward } from '../ops/softmax.js';
-import { ImageDataset } from '../data/dataset.js';
+import { DataLoader, ImageDataset } from '../data/dataset.js';
 import { trainEpoch } from '../train/index.js';
 
 const threaded = createNodeWasmBackend(3); // 3 threads on 2 cores: uneven splits on purpose
@@ -367,6 +367,70 @@ test('a training step reuses its memory: the wasm heap stops growing', async () 
     for (let e = 0; e < 3; e++) trainEpoch(net, data, opt, { batchSize: 20 });
     assert.equal(threaded.heapBytes, before, 'heap grew after the first epoch');
   } finally {
+    setBackend('reference');
+  }
+});
+
+test('a batch gathered ahead on a worker thread is the batch asked for, bit for bit, and memory stays flat', async () => {
+  await threaded.ready();
+  registerBackend(threaded);
+  setBackend('wasm');
+  try {
+    // 1,400 images of 784 bytes: over 1 MiB, so the data set lives in the wasm memory and batches can be gathered ahead.
+    const r = new Random(3), count = 1400, px = 784;
+    const data = new ImageDataset(new Uint8Array(count * px).map(() => r.int(256)), new Uint8Array(count).map(() => r.int(10)), count, 28, 28);
+    const order = Int32Array.from({ length: count }, (_, i) => (i * 389) % count);
+    const want = (idx: ArrayLike<number>) => {
+      const x = new Float32Array(idx.length * px);
+      ref.gatherBytes(data.images, idx, px, 255, x);
+      return Array.from(x);
+    };
+    let taken = 0;
+    const gathered = threaded.gathered.bind(threaded);
+    threaded.gathered = (...a) => {
+      const x = gathered(...a);
+      if (x) taken++;
+      return x;
+    };
+    // A product on all 3 threads, as a step has: once it ends, the worker gathers the next batch.
+    const [a, b, c] = [128 * 784, 784 * 256, 128 * 256].map((n) => threaded.alloc(n, 'float32', 'user').fill(0.5));
+    const steps = (from: number, n: number) => {
+      for (let s = from; s < from + n; s++) {
+        threaded.scope(() => {
+          const idx = order.subarray(s * 64, (s + 1) * 64), next = order.subarray((s + 1) * 64, (s + 2) * 64);
+          const { x, y } = data.batch(idx, 'user', next);
+          assert.deepEqual(Array.from(x.data), want(idx), `batch ${s}`);
+          assert.deepEqual(Array.from(y), Array.from(idx, (i) => data.labels[i]));
+          threaded.gemm(false, false, 128, 256, 784, a, b, 0, c);
+        });
+      }
+    };
+    steps(0, 4);
+    const heap = threaded.heapBytes;
+    steps(4, 12);
+    assert.equal(taken, 15, 'every batch after the first came from the worker');
+    assert.equal(threaded.heapBytes, heap, 'the heap grew');
+    // Other rows than the ones gathered ahead: those are dropped and the rows asked for returned.
+    const { x } = data.batch(order.subarray(300, 364));
+    assert.deepEqual(Array.from(x.data), want(order.subarray(300, 364)));
+    assert.equal(taken, 15);
+    // A DataLoader's loop (outside any scope, the step rule) gathers ahead too, and its memory stays flat.
+    const loader = new DataLoader(data, { batchSize: 100, rng: new Random(4) });
+    const pass = () => {
+      for (const batch of loader) {
+        assert.equal(batch.x.shape[0], batch.y.length);
+        threaded.gemm(false, false, 128, 256, 784, a, b, 0, c);
+      }
+    };
+    pass();
+    const before = threaded.heapBytes, takenBefore = taken;
+    pass();
+    assert.equal(taken - takenBefore, loader.length - 1);
+    assert.equal(threaded.heapBytes, before, 'the heap grew in a DataLoader loop');
+    // A bad index for the next batch is refused before any thread reads memory with it.
+    assert.throws(() => data.batch(order.subarray(0, 4), 'user', [0, count]), /batch: next\[1\] is 1400, expected an integer from 0 to 1399/);
+  } finally {
+    threaded.gathered = WasmBackend.prototype.gathered;
     setBackend('reference');
   }
 });

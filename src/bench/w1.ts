@@ -16,10 +16,10 @@ export async function w1Run(threads: number) {
   const opt = new zg.SGD(net.parameters(), { lr: 0.1 });
   const idx = order(train.count);
   const batches = Math.floor(train.count / W1_BATCH);
-  /** Batch i (taken modulo the epoch's batches). */
+  /** Batch i (taken modulo the epoch's batches), with batch i + 1 gathered ahead as the training loop does. */
   const batch = (i: number) => {
-    const k = i % batches;
-    return train.batch(idx.subarray(k * W1_BATCH, (k + 1) * W1_BATCH));
+    const k = i % batches, n = (i + 1) % batches;
+    return train.batch(idx.subarray(k * W1_BATCH, (k + 1) * W1_BATCH), 'user', idx.subarray(n * W1_BATCH, (n + 1) * W1_BATCH));
   };
   return { b, net, opt, batch };
 }

@@ -78,21 +78,36 @@ export class ImageDataset {
   /**
    * Examples `indices` as a float tensor (B,C,H,W) with pixels scaled to [0,1], and their labels.
    * The tensor is yours to keep (lifetime 'user'); a DataLoader's batches instead follow the step rule.
+   * `next`, the indices of the batch that will be asked for after this one, lets a backend with
+   * threads gather it on a spare thread while this step runs (the wasm backend does; what a
+   * PyTorch DataLoader's workers do).
    */
-  batch(indices: ArrayLike<number>, lifetime: Lifetime = 'user'): { x: Tensor; y: Int32Array } {
+  batch(indices: ArrayLike<number>, lifetime: Lifetime = 'user', next?: ArrayLike<number>): { x: Tensor; y: Int32Array } {
     const B = indices.length;
     const px = this.pixels;
     const y = new Int32Array(B);
-    for (let b = 0; b < B; b++) {
+    this.checkIndices(indices, 'indices');
+    for (let b = 0; b < B; b++) y[b] = this.labels[indices[b]];
+    const k = backend();
+    let x = k.gathered?.(this.images, indices, px, 255, lifetime) ?? null;
+    if (!x) {
+      x = k.empty(B * px, 'float32', lifetime); // every pixel is written by gatherBytes
+      k.gatherBytes(this.images, indices, px, 255, x); // x[b, i] = images[indices[b], i] / 255
+    }
+    if (next && next.length > 0 && k.gatherBytesAhead) {
+      this.checkIndices(next, 'next');
+      k.gatherBytesAhead(this.images, next, px, 255);
+    }
+    return { x: new Tensor(x, [B, this.channels, this.height, this.width]), y };
+  }
+
+  private checkIndices(indices: ArrayLike<number>, name: string): void {
+    for (let b = 0; b < indices.length; b++) {
       const j = indices[b];
       if (!Number.isInteger(j) || j < 0 || j >= this.count) {
-        throw new Error(`batch: indices[${b}] is ${j}, expected an integer from 0 to ${this.count - 1} (the dataset's examples)`);
+        throw new Error(`batch: ${name}[${b}] is ${j}, expected an integer from 0 to ${this.count - 1} (the dataset's examples)`);
       }
-      y[b] = this.labels[j];
     }
-    const x = backend().empty(B * px, 'float32', lifetime); // every pixel is written by gatherBytes
-    backend().gatherBytes(this.images, indices, px, 255, x); // x[b, i] = images[indices[b], i] / 255
-    return { x: new Tensor(x, [B, this.channels, this.height, this.width]), y };
   }
 }
 
@@ -178,9 +193,19 @@ export class DataLoader {
    * needs no memory management of its own.
    */
   *[Symbol.iterator](): Generator<{ x: Tensor; y: Int32Array }> {
-    for (const indices of this.indexBatches()) {
+    for (const { indices, next } of this.indexBatchesAhead()) {
       backend().stepBoundary();
-      yield this.dataset.batch(indices, 'step');
+      yield this.dataset.batch(indices, 'step', next);
     }
+  }
+
+  /** indexBatches, each with the batch after it (undefined for the last): for a loop that gathers ahead. */
+  *indexBatchesAhead(): Generator<{ indices: Int32Array; next: Int32Array | undefined }> {
+    let previous: Int32Array | undefined;
+    for (const indices of this.indexBatches()) {
+      if (previous) yield { indices: previous, next: indices };
+      previous = indices;
+    }
+    if (previous) yield { indices: previous, next: undefined };
   }
 }

@@ -246,14 +246,15 @@ function* epochSteps(model: Module, data: ImageDataset, opt: Optimizer, o: Batch
   let ms = pos.seconds * 1000;
   let { lossSum, correct, samples, batch } = pos;
   let skip = batch;
-  for (const indices of loader.indexBatches()) {
+  for (const { indices, next } of loader.indexBatchesAhead()) {
     if (skip > 0) {
       skip--;
       continue;
     }
-    // One scope per step: the batch, activations and gradients of intermediates are released at its end.
+    // One scope per step: the batch, activations and gradients of intermediates are released at its
+    // end. The next batch is gathered on a spare thread meanwhile, where the backend has one.
     const r = backend().scope(() => {
-      const { x, y } = o.augment ? o.augment.batch(data, indices, epoch) : data.batch(indices);
+      const { x, y } = o.augment ? o.augment.batch(data, indices, epoch) : data.batch(indices, 'user', next);
       return trainStep(model, opt, x, y);
     });
     const diverged = watch.check(r.loss);

@@ -92,6 +92,9 @@ export class WasmBackend implements Backend {
   private readonly pool: ThreadPool;
   private readonly heap: WasmHeap;
   private readonly ownBuffers = new WeakSet<ArrayBufferLike>();
+  /** The next batch, being gathered on worker 1 (gatherBytesAhead), until gathered() takes it. */
+  private ahead: { bytes: Uint8Array; rows: Int32Array; rowLen: number; divisor: number; resident: Uint8Array;
+    index: Float32Array; out: Float32Array; posted: boolean } | null = null;
   /** Data sets' bytes copied into the memory (gatherBytes), each kept while its original lives. */
   private readonly residents = new WeakMap<Uint8Array, Uint8Array>();
   private readonly syncBytes: number;
@@ -187,6 +190,7 @@ export class WasmBackend implements Backend {
   /** Run one threaded kernel with array arguments on nt threads. */
   private threaded<K extends keyof ThreadedKernels>(kernel: K, nt: number, args: ThreadedArgs<K>): void {
     this.call((c) => c.threaded(kernel, nt, args));
+    if (nt > 1 && this.ahead) this.postAhead();
   }
 
   private single<K extends keyof SingleKernels>(kernel: K, args: SingleArgs<K>): ReturnType<SingleKernels[K]> {
@@ -286,6 +290,54 @@ export class WasmBackend implements Backend {
     } finally {
       this.heap.give(p);
     }
+  }
+
+  /**
+   * Begin gathering the next batch on worker 1 while this thread goes on: the job is posted when
+   * the next kernel that runs on several threads has finished (the worker is free then, and this
+   * thread has a step's single-threaded work ahead of it), and gathered() waits for it.
+   */
+  gatherBytesAhead(bytes: Uint8Array, rows: ArrayLike<number>, rowLen: number, divisor: number): void {
+    this.dropAhead();
+    if (this.threads < 2 || rows.length === 0 || !(bytes.length >= RESIDENT_BYTES || this.owns(bytes))) return;
+    const resident = this.owns(bytes) ? bytes : this.resident(bytes);
+    const index = this.heap.detached(rows.length);
+    new Int32Array(index.buffer, index.byteOffset, rows.length).set(rows);
+    this.ahead = { bytes, rows: Int32Array.from(rows), rowLen, divisor, resident, index, out: this.heap.detached(rows.length * rowLen), posted: false };
+  }
+
+  gathered(bytes: Uint8Array, rows: ArrayLike<number>, rowLen: number, divisor: number, lifetime: Lifetime): Data | null {
+    const a = this.ahead;
+    if (!a) return null;
+    const same = a.posted && a.bytes === bytes && a.rowLen === rowLen && a.divisor === divisor && a.rows.length === rows.length &&
+      a.rows.every((r, i) => r === rows[i]);
+    if (!same) {
+      this.dropAhead();
+      return null;
+    }
+    this.pool.settle();
+    this.ahead = null;
+    this.heap.dispose(a.index);
+    this.heap.adopt(a.out, lifetime);
+    return a.out;
+  }
+
+  /** Post the batch gatherBytesAhead prepared, once (see there). */
+  private postAhead(): void {
+    const a = this.ahead;
+    if (!a || a.posted) return;
+    a.posted = true;
+    this.pool.post('gatherRows', [a.resident.byteOffset, a.index.byteOffset, a.rows.length, a.rowLen, a.divisor, a.out.byteOffset]);
+  }
+
+  /** Forget a batch gathered ahead that nobody took (after its job, if posted, has finished). */
+  private dropAhead(): void {
+    const a = this.ahead;
+    if (!a) return;
+    if (a.posted) this.pool.settle();
+    this.ahead = null;
+    this.heap.dispose(a.index);
+    this.heap.dispose(a.out);
   }
 
   /** The copy of `bytes` inside the memory, made on first use; it goes when `bytes` is collected. */

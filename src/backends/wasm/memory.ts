@@ -92,6 +92,30 @@ export class WasmHeap {
   allocate<T extends View>(make: (buffer: ArrayBufferLike, ptr: number, n: number) => T, n: number, lifetime: Lifetime): T {
     const block = this.take(n * 4);
     const view = make(this.memory.buffer, block.ptr, n);
+    this.track(block, view, lifetime);
+    return view;
+  }
+
+  /**
+   * n floats outside every scope and lifetime until adopt() gives them one (or dispose() frees them):
+   * a buffer another thread fills while this one goes on.
+   */
+  detached(n: number): Float32Array {
+    const block = this.take(n * 4);
+    const view = new Float32Array(this.memory.buffer, block.ptr, n);
+    block.view = view;
+    return view;
+  }
+
+  /** Give a detached() array the lifetime an array allocated now would get. */
+  adopt(view: Float32Array, lifetime: Lifetime): void {
+    const b = this.live.get(view.byteOffset);
+    if (!b || b.view !== view) return;
+    this.track(b, view, lifetime);
+  }
+
+  /** Put a new block under the open scope, the step lists or the garbage collector (see the top of this file). */
+  private track(block: Block, view: View, lifetime: Lifetime): void {
     const scope = this.scopes[this.scopes.length - 1];
     if (scope) {
       block.view = view;
@@ -107,9 +131,9 @@ export class WasmHeap {
         this.pruneAt = Math.max(PRUNE_AT, 2 * this.current.length);
       }
     } else {
+      block.view = null;
       this.collectWhenUnused(view, block);
     }
-    return view;
   }
 
   /**

@@ -5,6 +5,7 @@
 // Protocol, on an Int32Array control block inside the shared memory:
 //   PENDING  workers still running the current job; the last one to finish notifies
 //   KERNEL   index of the kernel to run (−1: exit), ARGC its argument count, NT the threads it runs on
+//   SOLO     1 for a job posted to worker 1 alone (post): it runs as thread 0 of 1, doing all of it
 //   READY    workers that have started
 //   one wake slot per worker (a cache line each): the main thread bumps the slot of each worker a
 //   job needs, so a job on 2 of 16 threads wakes one worker and the other 14 sleep on.
@@ -18,6 +19,7 @@ export const KERNEL = 2;
 export const ARGC = 3;
 export const READY = 4;
 export const NT = 5;
+export const SOLO = 6;
 export const ARGS_OFFSET = 64; // bytes from the control block start to the float64 arguments
 export const MAX_ARGS = 32;
 const SLOTS_OFFSET = ARGS_OFFSET + 8 * MAX_ARGS;
@@ -70,8 +72,9 @@ export function workerLoop(init: WorkerInit): void {
     const argc = ctl[ARGC];
     const a: number[] = new Array(argc + 2);
     for (let i = 0; i < argc; i++) a[i] = args[i];
-    a[argc] = init.tid;
-    a[argc + 1] = ctl[NT];
+    const solo = ctl[SOLO] === 1;
+    a[argc] = solo ? 0 : init.tid;
+    a[argc + 1] = solo ? 1 : ctl[NT];
     fns[k](...a);
     if (Atomics.sub(ctl, PENDING, 1) === 1) Atomics.notify(ctl, PENDING);
   }
@@ -86,6 +89,8 @@ export class ThreadPool {
   private readonly kernelIndex: Map<string, number>;
   private readonly handles: Array<{ terminate(): void }> = [];
   private started = false;
+  /** A job posted to worker 1 that nobody has waited for yet. */
+  private posted = false;
 
   private readonly spin: number;
 
@@ -129,14 +134,48 @@ export class ThreadPool {
       return;
     }
     if (!this.started) throw new Error('wasm backend: await ready() before running kernels on threads');
+    this.settle();
+    this.publish(kernel, args, nt, 0);
+    Atomics.store(this.ctl, PENDING, nt - 1);
+    for (let tid = 1; tid < nt; tid++) this.wake(tid);
+    fn(...args, 0, nt);
+    this.join();
+  }
+
+  /**
+   * Run kernel(...args, 0, 1) on worker 1 alone and return at once, while it runs (the next batch
+   * gathered during a training step). The next run(), post() or settle() waits for it first; a
+   * kernel the caller runs on its own thread meanwhile must not touch what the job writes.
+   */
+  post(kernel: string, args: number[]): void {
+    if (this.threads < 2 || !this.started) throw new Error('wasm backend: post needs a started worker thread');
+    this.settle();
+    this.publish(kernel, args, 1, 1);
+    Atomics.store(this.ctl, PENDING, 1);
+    this.wake(1);
+    this.posted = true;
+  }
+
+  /** Wait for the job post() started, if any. */
+  settle(): void {
+    if (!this.posted) return;
+    this.join();
+    this.posted = false;
+  }
+
+  /** Write a job into the control block (before the workers are woken). */
+  private publish(kernel: string, args: number[], nt: number, solo: number): void {
     const ctl = this.ctl;
     for (let i = 0; i < args.length; i++) this.args[i] = args[i];
     ctl[ARGC] = args.length;
     ctl[KERNEL] = this.kernelIndex.get(kernel)!;
     ctl[NT] = nt;
-    Atomics.store(ctl, PENDING, nt - 1);
-    for (let tid = 1; tid < nt; tid++) this.wake(tid);
-    fn(...args, 0, nt);
+    ctl[SOLO] = solo;
+  }
+
+  /** Wait until no worker is still running the current job. */
+  private join(): void {
+    const ctl = this.ctl;
     let p = Atomics.load(ctl, PENDING);
     for (let s = 0; p !== 0 && s < this.spin; s++) p = Atomics.load(ctl, PENDING);
     while (p !== 0) {
@@ -154,6 +193,7 @@ export class ThreadPool {
   /** Stop the workers. */
   close(): void {
     if (this.threads > 1) {
+      if (this.started) this.settle();
       Atomics.store(this.ctl, KERNEL, -1);
       for (let tid = 1; tid < this.threads; tid++) this.wake(tid);
     }
