@@ -93,8 +93,8 @@ export class WasmBackend implements Backend {
   private readonly heap: WasmHeap;
   private readonly ownBuffers = new WeakSet<ArrayBufferLike>();
   /** The next batch, being gathered on worker 1 (gatherBytesAhead), until gathered() takes it. */
-  private ahead: { bytes: Uint8Array; rows: Int32Array; rowLen: number; divisor: number; resident: Uint8Array;
-    index: Float32Array; out: Float32Array; posted: boolean } | null = null;
+  private ahead: { bytes: Uint8Array; resident: Uint8Array; index: Int32Array; rowLen: number; divisor: number;
+    out: Float32Array; posted: boolean } | null = null;
   /** Data sets' bytes copied into the memory (gatherBytes), each kept while its original lives. */
   private readonly residents = new WeakMap<Uint8Array, Uint8Array>();
   private readonly syncBytes: number;
@@ -268,11 +268,11 @@ export class WasmBackend implements Backend {
   gatherBytes(bytes: Uint8Array, rows: ArrayLike<number>, rowLen: number, divisor: number, out_: Data): void {
     if (!f32(out_)) return ref.gatherBytes(bytes, rows, rowLen, divisor, out_);
     const n = rows.length * rowLen;
-    if (bytes.length >= RESIDENT_BYTES || this.owns(bytes)) {
+    const resident = this.resident(bytes);
+    if (resident) {
       // A data set: its bytes are copied into the memory once, and each batch is one kernel call
       // that gathers the rows and widens them to floats (a JavaScript copy per row cost ~0.7 µs each,
       // a tenth of a W1 step).
-      const resident = this.owns(bytes) ? bytes : this.resident(bytes);
       const index = rows instanceof Int32Array ? rows : Int32Array.from(rows);
       this.threaded('gatherRows', this.nt(n, GATHER_BYTES), [resident, index, rows.length, rowLen, divisor, out(out_ as Float32Array)]);
       return;
@@ -299,18 +299,19 @@ export class WasmBackend implements Backend {
    */
   gatherBytesAhead(bytes: Uint8Array, rows: ArrayLike<number>, rowLen: number, divisor: number): void {
     this.dropAhead();
-    if (this.threads < 2 || rows.length === 0 || !(bytes.length >= RESIDENT_BYTES || this.owns(bytes))) return;
-    const resident = this.owns(bytes) ? bytes : this.resident(bytes);
-    const index = this.heap.detached(rows.length);
-    new Int32Array(index.buffer, index.byteOffset, rows.length).set(rows);
-    this.ahead = { bytes, rows: Int32Array.from(rows), rowLen, divisor, resident, index, out: this.heap.detached(rows.length * rowLen), posted: false };
+    const resident = this.threads > 1 && rows.length > 0 ? this.resident(bytes) : null;
+    if (!resident) return;
+    const index = this.heap.detached((b, p, len) => new Int32Array(b, p, len), rows.length);
+    index.set(rows);
+    const out = this.heap.detached((b, p, len) => new Float32Array(b, p, len), rows.length * rowLen);
+    this.ahead = { bytes, resident, index, rowLen, divisor, out, posted: false };
   }
 
   gathered(bytes: Uint8Array, rows: ArrayLike<number>, rowLen: number, divisor: number, lifetime: Lifetime): Data | null {
     const a = this.ahead;
     if (!a) return null;
-    const same = a.posted && a.bytes === bytes && a.rowLen === rowLen && a.divisor === divisor && a.rows.length === rows.length &&
-      a.rows.every((r, i) => r === rows[i]);
+    const same = a.posted && a.bytes === bytes && a.rowLen === rowLen && a.divisor === divisor && a.index.length === rows.length &&
+      a.index.every((r, i) => r === rows[i]);
     if (!same) {
       this.dropAhead();
       return null;
@@ -327,7 +328,7 @@ export class WasmBackend implements Backend {
     const a = this.ahead;
     if (!a || a.posted) return;
     a.posted = true;
-    this.pool.post('gatherRows', [a.resident.byteOffset, a.index.byteOffset, a.rows.length, a.rowLen, a.divisor, a.out.byteOffset]);
+    this.pool.post('gatherRows', [a.resident.byteOffset, a.index.byteOffset, a.index.length, a.rowLen, a.divisor, a.out.byteOffset]);
   }
 
   /** Forget a batch gathered ahead that nobody took (after its job, if posted, has finished). */
@@ -340,8 +341,13 @@ export class WasmBackend implements Backend {
     this.heap.dispose(a.out);
   }
 
-  /** The copy of `bytes` inside the memory, made on first use; it goes when `bytes` is collected. */
-  private resident(bytes: Uint8Array): Uint8Array {
+  /**
+   * A data set's bytes inside the memory: `bytes` itself if it lives there, else its copy, made on
+   * first use and gone when `bytes` is collected; null for arrays under RESIDENT_BYTES (one picture).
+   */
+  private resident(bytes: Uint8Array): Uint8Array | null {
+    if (this.owns(bytes)) return bytes;
+    if (bytes.length < RESIDENT_BYTES) return null;
     let copy = this.residents.get(bytes);
     if (!copy) {
       copy = this.heap.lastingBytes(bytes.length);

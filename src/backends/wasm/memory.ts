@@ -97,18 +97,18 @@ export class WasmHeap {
   }
 
   /**
-   * n floats outside every scope and lifetime until adopt() gives them one (or dispose() frees them):
-   * a buffer another thread fills while this one goes on.
+   * n 32-bit elements outside every scope and lifetime until adopt() gives them one (or dispose()
+   * frees them): a buffer another thread fills while this one goes on.
    */
-  detached(n: number): Float32Array {
+  detached<T extends View>(make: (buffer: ArrayBufferLike, ptr: number, n: number) => T, n: number): T {
     const block = this.take(n * 4);
-    const view = new Float32Array(this.memory.buffer, block.ptr, n);
+    const view = make(this.memory.buffer, block.ptr, n);
     block.view = view;
     return view;
   }
 
   /** Give a detached() array the lifetime an array allocated now would get. */
-  adopt(view: Float32Array, lifetime: Lifetime): void {
+  adopt(view: View, lifetime: Lifetime): void {
     const b = this.live.get(view.byteOffset);
     if (!b || b.view !== view) return;
     this.track(b, view, lifetime);
