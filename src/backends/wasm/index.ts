@@ -457,7 +457,7 @@ export class WasmBackend implements Backend {
     if (!f32(dy, dx)) return ref.maxPool2dBackward(dy, argmax, g, dx);
     // Each argmax index stays inside its own (n,c) plane, so threads split by planes never collide.
     this.threaded('maxPool2dBackward', this.nt(dx.length, SMALL_ELEMENTS),
-      [dy as Float32Array, argmax, g.N * g.C, g.H * g.W, g.OH * g.OW, out(dx as Float32Array)]);
+      [dy as Float32Array, argmax, ...this.poolSizes(g), out(dx as Float32Array)]);
   }
 
   avgPool2d(x: Data, g: Pool2dGeometry, y: Data): void {

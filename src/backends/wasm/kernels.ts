@@ -29,7 +29,7 @@ export interface ThreadedKernels {
                               scratch: Ptr, scratchPerThread: number, ...t: Threads]): void;
   sumParts(parts: Ptr, count: number, n: number, out: Ptr, ...t: Threads): void;
   maxPool2d(...a: [x: Ptr, ...g: PoolSizes, y: Ptr, argmax: Ptr, ...t: Threads]): void;
-  maxPool2dBackward(dy: Ptr, argmax: Ptr, planes: number, inPlane: number, outPlane: number, dx: Ptr, ...t: Threads): void;
+  maxPool2dBackward(...a: [dy: Ptr, argmax: Ptr, ...g: PoolSizes, dx: Ptr, ...t: Threads]): void;
   avgPool2d(...a: [x: Ptr, ...g: PoolSizes, y: Ptr, ...t: Threads]): void;
   avgPool2dBackward(...a: [dy: Ptr, ...g: PoolSizes, dx: Ptr, ...t: Threads]): void;
   binary(op: number, a: Ptr, b: Ptr, bScalar: number, out: Ptr, n: number, ...t: Threads): void;

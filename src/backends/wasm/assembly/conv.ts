@@ -1,5 +1,5 @@
 // Convolution through im2col + the packed matrix multiply, and pooling. Threads split the batch.
-import { claim, gemmBlock, gemmScratchBytes, SYNC_BYTES } from './gemm';
+import { claim, gemmBlock, gemmScratchBytes, KC, MC, NC, NR, packA, SYNC_BYTES, TILE_BYTES, tiles } from './gemm';
 import { gemmNTBlock } from './gemm-nt';
 
 /** Share [lo, hi) of n items for thread tid of nt. */
@@ -43,6 +43,70 @@ function im2col(x: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32, OH: i32, OW:
         }
       }
     }
+  }
+}
+
+/**
+ * Rows [k0, k0+kb) × columns [n0, n0+nb) of im2col(x), written straight into the NR-column panels the
+ * micro-kernel reads (what packB would make of the cols matrix), so the cols matrix is never stored:
+ * panel q holds, for each row k = (c,kh,kw), the values at the NR output positions n0+q … n0+q+NR−1.
+ * With stride 1, when the NR positions lie side by side in one output row, a kernel row (c,kh) of a
+ * panel reads one run of x: NR contiguous values per kw, two vector copies, where they lie inside the
+ * image. Otherwise each value on its own (0 outside the image, and past the last position).
+ */
+function im2colPanels(x: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32, OH: i32, OW: i32, s: i32, p: i32,
+                      k0: i32, kb: i32, n0: i32, nb: i32, dst: usize): void {
+  const KK = KH * KW, kEnd = k0 + kb;
+  const c0 = k0 / KK, kh0 = (k0 % KK) / KW, kw0 = k0 % KW;
+  let oh = n0 / OW, ow = n0 % OW; // the panel's first output position
+  for (let q = 0; q < nb; q += NR) {
+    const cols = min(NR, nb - q);
+    let out = dst + <usize>(q * kb) * 4;
+    let c = c0, kh = kh0, kw = kw0;
+    if (s == 1 && cols == NR && ow + NR <= OW) {
+      for (let k = k0; k < kEnd; ) {
+        const n = min(KW - kw, kEnd - k); // this kernel row's kw from kw to kw + n
+        const ih = oh + kh - p;
+        if (ih < 0 || ih >= H) {
+          memory.fill(out, 0, <usize>(n * NR) * 4);
+          out += <usize>(n * NR) * 4;
+        } else {
+          // kw in [lo, hi) reads x[c, ih, ow+kw−p … +NR) inside the row; the others go value by value.
+          const lo = min(kw + n, max(kw, p - ow)), hi = max(lo, min(kw + n, W + p - ow - NR + 1));
+          for (let j = kw; j < lo; j++) { panelColumn(x, H, W, OW, 1, p, c, kh, j, oh, ow, NR, out); out += NR * 4; }
+          const row = x + <usize>((c * H + ih) * W + ow - p) * 4;
+          for (let j = lo; j < hi; j++) {
+            const src = row + <usize>j * 4;
+            v128.store(out, v128.load(src));
+            v128.store(out, v128.load(src, 16), 16);
+            out += NR * 4;
+          }
+          for (let j = hi; j < kw + n; j++) { panelColumn(x, H, W, OW, 1, p, c, kh, j, oh, ow, NR, out); out += NR * 4; }
+        }
+        k += n;
+        kw = 0;
+        if (++kh == KH) { kh = 0; c++; }
+      }
+    } else {
+      for (let k = k0; k < kEnd; k++) {
+        panelColumn(x, H, W, OW, s, p, c, kh, kw, oh, ow, cols, out);
+        out += NR * 4;
+        if (++kw == KW) { kw = 0; if (++kh == KH) { kh = 0; c++; } }
+      }
+    }
+    ow += NR;
+    while (ow >= OW) { ow -= OW; oh++; }
+  }
+}
+
+/** The NR values of row (c,kh,kw) of im2col(x) from output position (oh, ow) on, value by value: 0 outside x and past `cols`. */
+function panelColumn(x: usize, H: i32, W: i32, OW: i32, s: i32, p: i32, c: i32, kh: i32, kw: i32, oh: i32, ow: i32,
+                     cols: i32, out: usize): void {
+  for (let j = 0; j < NR; j++) {
+    const ih = oh * s + kh - p, iw = ow * s + kw - p;
+    const inside = j < cols && ih >= 0 && ih < H && iw >= 0 && iw < W;
+    store<f32>(out + <usize>j * 4, inside ? load<f32>(x + <usize>((c * H + ih) * W + iw) * 4) : 0);
+    if (++ow == OW) { ow = 0; oh++; }
   }
 }
 
@@ -104,11 +168,24 @@ export function conv2d(x: usize, w: usize, b: usize, relu: bool, N: i32, C: i32,
                        OH: i32, OW: i32, s: i32, p: i32, y: usize, scratch: usize, scratchPerThread: i32, tid: i32, nt: i32): void {
   const K = C * KH * KW;
   const P = OH * OW;
-  const cols = scratch + SYNC_BYTES + <usize>tid * scratchPerThread;
-  const gs = cols + <usize>((K * P * 4 + 15) & ~15);
+  // gemmBlock(w, im2col(x[n])) with its packB replaced by im2colPanels: the same blocks, the same sums.
+  const tmp = scratch + SYNC_BYTES + <usize>tid * scratchPerThread + <usize>((K * P * 4 + 15) & ~15);
+  const pa = tmp + TILE_BYTES;
+  const pb = pa + <usize>(MC * KC) * 4;
   for (let n = claim(scratch); n < N; n = claim(scratch)) {
-    im2col(x + <usize>(n * C * H * W) * 4, C, H, W, KH, KW, OH, OW, s, p, cols);
-    gemmBlock(false, false, OC, P, K, w, cols, 0, y + <usize>(n * OC * P) * 4, 0, OC, 0, P, gs, b, true, relu);
+    const xn = x + <usize>(n * C * H * W) * 4, yn = y + <usize>(n * OC * P) * 4;
+    for (let k0 = 0; k0 < K; k0 += KC) {
+      const kb = min(KC, K - k0);
+      for (let nc = 0; nc < P; nc += NC) {
+        const nb = min(NC, P - nc);
+        im2colPanels(xn, C, H, W, KH, KW, OH, OW, s, p, k0, kb, nc, nb, pb);
+        for (let mc = 0; mc < OC; mc += MC) {
+          const mb = min(MC, OC - mc);
+          packA(false, w, OC, K, mc, mb, k0, kb, pa);
+          tiles(kb, pa, mb, pb, nb, yn, P, mc, nc, k0 == 0, k0 + kb == K, tmp, b, true, relu);
+        }
+      }
+    }
   }
 }
 
@@ -225,9 +302,50 @@ export function maxPool2d(x: usize, planes: i32, H: i32, W: i32, KH: i32, KW: i3
   }
 }
 
-/** dx = 0, then dx[argmax[i]] += dy[i], for this thread's planes (each plane's indices stay in the plane). */
-export function maxPool2dBackward(dy: usize, argmax: usize, planes: i32, inPlane: i32, outPlane: i32, dx: usize, tid: i32, nt: i32): void {
+/**
+ * dx = 0, then dx[argmax[i]] += dy[i], for this thread's planes (each plane's indices stay in the plane).
+ * When 2×2 windows with stride 2 tile the plane exactly (every input in one window), each value of
+ * dx is written once instead: 0 + dy where it was its window's maximum, else 0 (no zeroing pass).
+ */
+export function maxPool2dBackward(dy: usize, argmax: usize, planes: i32, H: i32, W: i32, KH: i32, KW: i32, OH: i32, OW: i32,
+                                  s: i32, dx: usize, tid: i32, nt: i32): void {
+  const inPlane = H * W, outPlane = OH * OW;
   const p0 = lo(planes, tid, nt), p1 = hi(planes, tid, nt);
+  if (KH == 2 && KW == 2 && s == 2 && H == 2 * OH && W == 2 * OW) {
+    const zero = f32x4.splat(0);
+    const step = i32x4(0, 2, 4, 6);
+    for (let pl = p0; pl < p1; pl++) {
+      let o = pl * outPlane;
+      for (let oh = 0; oh < OH; oh++) {
+        const r0 = pl * inPlane + oh * 2 * W; // flat index of the window row's first input
+        let ow = 0;
+        for (; ow + 4 <= OW; ow += 4) {
+          // 4 windows: their dy (as 0 + dy: −0 becomes +0, as in the sum) where argmax names the input.
+          const d = f32x4.add(v128.load(dy + <usize>o * 4), zero);
+          const am = v128.load(argmax + <usize>o * 4);
+          const i0 = i32x4.add(i32x4.splat(r0 + 2 * ow), step);
+          const e0 = v128.and(d, i32x4.eq(am, i0)), o0 = v128.and(d, i32x4.eq(am, i32x4.add(i0, i32x4.splat(1))));
+          const e1 = v128.and(d, i32x4.eq(am, i32x4.add(i0, i32x4.splat(W))));
+          const o1 = v128.and(d, i32x4.eq(am, i32x4.add(i0, i32x4.splat(W + 1))));
+          const d0 = dx + <usize>(r0 + 2 * ow) * 4, d1 = d0 + <usize>W * 4;
+          v128.store(d0, v128.shuffle<f32>(e0, o0, 0, 4, 1, 5)); v128.store(d0, v128.shuffle<f32>(e0, o0, 2, 6, 3, 7), 16);
+          v128.store(d1, v128.shuffle<f32>(e1, o1, 0, 4, 1, 5)); v128.store(d1, v128.shuffle<f32>(e1, o1, 2, 6, 3, 7), 16);
+          o += 4;
+        }
+        for (; ow < OW; ow++) {
+          const d: f32 = 0 + load<f32>(dy + <usize>o * 4);
+          const am = load<i32>(argmax + <usize>o * 4);
+          const i0 = r0 + 2 * ow;
+          store<f32>(dx + <usize>i0 * 4, am == i0 ? d : 0);
+          store<f32>(dx + <usize>(i0 + 1) * 4, am == i0 + 1 ? d : 0);
+          store<f32>(dx + <usize>(i0 + W) * 4, am == i0 + W ? d : 0);
+          store<f32>(dx + <usize>(i0 + W + 1) * 4, am == i0 + W + 1 ? d : 0);
+          o++;
+        }
+      }
+    }
+    return;
+  }
   memory.fill(dx + <usize>(p0 * inPlane) * 4, 0, <usize>((p1 - p0) * inPlane) * 4);
   for (let i = p0 * outPlane; i < p1 * outPlane; i++) {
     const d = dx + <usize>load<i32>(argmax + <usize>i * 4) * 4;

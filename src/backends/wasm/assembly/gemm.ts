@@ -24,7 +24,7 @@ export const NR: i32 = 8;
 export const KC: i32 = 256;
 export const MC: i32 = 120; // a multiple of MR
 export const NC: i32 = 2048;
-const TILE_BYTES: i32 = 256; // room for one MR×NR tile of C (edge tiles go through it)
+export const TILE_BYTES: i32 = 256; // room for one MR×NR tile of C (edge tiles go through it)
 
 /** Bytes of scratch one call needs for its packed panels. */
 export function gemmScratchBytes(): i32 {
@@ -37,7 +37,7 @@ export function gemmScratchBytes(): i32 {
 }
 
 /** Pack rows [m0, m0+mb) × cols [k0, k0+kb) of op(A) into MR-row panels: panel p holds, for each k, MR values. */
-function packA(transA: bool, a: usize, M: i32, K: i32, m0: i32, mb: i32, k0: i32, kb: i32, dst: usize): void {
+export function packA(transA: bool, a: usize, M: i32, K: i32, m0: i32, mb: i32, k0: i32, kb: i32, dst: usize): void {
   for (let p = 0; p < mb; p += MR) {
     const rows = min(MR, mb - p);
     const panel = dst + <usize>(p * kb) * 4;
@@ -234,16 +234,25 @@ export function gemmBlock(transA: bool, transB: bool, M: i32, N: i32, K: i32, a:
       for (let mc = m0; mc < m1; mc += MC) {
         const mb = min(MC, m1 - mc);
         packA(transA, a, M, K, mc, mb, k0, kb, pa);
-        for (let q = 0; q < nb; q += NR) {
-          const cols = min(NR, nb - q);
-          const panelB = pb + <usize>(q * kb) * 4;
-          for (let p = 0; p < mb; p += MR) {
-            const rows = min(MR, mb - p);
-            kernel6x8(kb, pa + <usize>(p * kb) * 4, panelB, c + (<usize>(mc + p) * N + nc + q) * 4, N, overwrite, rows, cols, tmp,
-                      last ? biasColAt(bias, perRow, nc + q) : 0, last ? biasRowAt(bias, perRow, mc + p) : 0, last && relu);
-          }
-        }
+        tiles(kb, pa, mb, pb, nb, c, N, mc, nc, overwrite, last, tmp, bias, perRow, relu);
       }
+    }
+  }
+}
+
+/**
+ * All tiles of C[mc:mc+mb, nc:nc+nb] from packed panels: pa (mb rows of op(A), MR-row panels) times pb
+ * (nb columns of op(B), NR-column panels), kb deep. last: this is the last K block (apply the epilogue).
+ */
+export function tiles(kb: i32, pa: usize, mb: i32, pb: usize, nb: i32, c: usize, ldc: i32, mc: i32, nc: i32, overwrite: bool,
+                      last: bool, tmp: usize, bias: usize, perRow: bool, relu: bool): void {
+  for (let q = 0; q < nb; q += NR) {
+    const cols = min(NR, nb - q);
+    const panelB = pb + <usize>(q * kb) * 4;
+    for (let p = 0; p < mb; p += MR) {
+      const rows = min(MR, mb - p);
+      kernel6x8(kb, pa + <usize>(p * kb) * 4, panelB, c + (<usize>(mc + p) * ldc + nc + q) * 4, ldc, overwrite, rows, cols, tmp,
+                last ? biasColAt(bias, perRow, nc + q) : 0, last ? biasRowAt(bias, perRow, mc + p) : 0, last && relu);
     }
   }
 }
