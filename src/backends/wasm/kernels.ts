@@ -22,7 +22,7 @@ export type PoolSizes = [planes: number, H: number, W: number, KH: number, KW: n
 export interface ThreadedKernels {
   gemm(transA: number, transB: number, M: number, N: number, K: number, a: Ptr, b: Ptr, beta: number, c: Ptr,
        bias: Ptr, perRow: number, relu: number, scratch: Ptr, ...t: Threads): void;
-  gemmNT(M: number, N: number, K: number, a: Ptr, b: Ptr, beta: number, c: Ptr, bias: Ptr, relu: number, ...t: Threads): void;
+  gemmNT(M: number, N: number, K: number, a: Ptr, b: Ptr, beta: number, c: Ptr, bias: Ptr, relu: number, scratch: Ptr, ...t: Threads): void;
   conv2d(...a: [x: Ptr, w: Ptr, b: Ptr, relu: number, ...g: ConvSizes, y: Ptr, scratch: Ptr, scratchPerThread: number, ...t: Threads]): void;
   conv2dBackwardInput(...a: [dy: Ptr, w: Ptr, ...g: ConvSizes, dx: Ptr, scratch: Ptr, scratchPerThread: number, ...t: Threads]): void;
   conv2dBackwardFilter(...a: [x: Ptr, dy: Ptr, ...g: ConvSizes, dwParts: Ptr, dbParts: Ptr, parts: number,
@@ -64,6 +64,7 @@ export interface KernelInfo {
   /** Bytes of zeroed counters at the start of a threaded kernel's scratch. */
   syncBytes(): number;
   gemmScratchBytes(): number;
+  gemmNTScratchBytes(K: number): number;
   gemmSharedScratchBytes(nt: number): number;
   convScratchBytes(C: number, KH: number, KW: number, OH: number, OW: number): number;
   /** Spins at the kernels' barriers before sleeping, for the calling thread's instance. */

@@ -217,6 +217,7 @@ export function conv2dBackwardFilter(x: usize, dy: usize, N: i32, C: i32, H: i32
   const K = C * KH * KW;
   const P = OH * OW;
   const cols = scratch + SYNC_BYTES + <usize>tid * scratchPerThread;
+  const list = cols + <usize>((K * P * 4 + 15) & ~15); // gemmNTBlock's list of chunks
   for (let j = claim(scratch); j < parts; j = claim(scratch)) {
     const dw = dwParts + <usize>(j * OC * K) * 4;
     const db = dbParts + <usize>(j * OC) * 4;
@@ -225,7 +226,7 @@ export function conv2dBackwardFilter(x: usize, dy: usize, N: i32, C: i32, H: i32
     for (let n = lo(N, j, parts); n < hi(N, j, parts); n++) {
       im2col(x + <usize>(n * C * H * W) * 4, C, H, W, KH, KW, OH, OW, s, p, cols);
       const dyn = dy + <usize>(n * OC * P) * 4;
-      gemmNTBlock(OC, K, P, dyn, cols, 1, dw, 0, OC, 0, K, 0, false); // dw += dy[n] · colsᵀ: both contiguous along P
+      gemmNTBlock(OC, K, P, dyn, cols, 1, dw, 0, OC, 0, K, 0, false, list); // dw += dy[n] · colsᵀ: both contiguous along P
       for (let oc = 0; oc < OC; oc++) {
         const row = dyn + <usize>(oc * P) * 4;
         let acc = f32x4.splat(0);

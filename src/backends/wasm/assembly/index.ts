@@ -1,7 +1,7 @@
 // zerograd's WebAssembly kernels. Memory is imported (and shared between threads); the
 // TypeScript side allocates every buffer and passes byte offsets, so no runtime allocator runs here.
 export { gemm, gemmBlock, gemmScratchBytes, gemmSharedScratchBytes, setSpin } from './gemm';
-export { gemmNT } from './gemm-nt';
+export { gemmNT, gemmNTScratchBytes } from './gemm-nt';
 import { SYNC_BYTES } from './gemm';
 export { conv2d, conv2dBackwardInput, conv2dBackwardFilter, convScratchBytes, sumParts, maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward } from './conv';
 export { channelSums, channelAffine } from './channels';
