@@ -446,7 +446,8 @@ test('gemm: 0·∞ and 0·NaN give NaN on every backend (no shortcut for zeros i
   for (const [M, N, K] of [[3, 4, 5], [70, 130, 300]]) {
     for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
       const a = rand(ref, M * K), bb = rand(ref, K * N);
-      for (let i = 0; i < M; i++) for (const k of [2, 4]) a[ta ? k * M + i : i * K + k] = 0;
+      // Columns 4–7 all zero: a whole chunk of 4 that the A·Bᵀ kernel would skip but for the NaN.
+      for (let i = 0; i < M; i++) for (const k of [2, 4, 5, 6, 7]) if (k < K) a[ta ? k * M + i : i * K + k] = 0;
       bb[tb ? 1 * K + 2 : 2 * N + 1] = Infinity;
       bb[tb ? 3 * K + 4 : 4 * N + 3] = NaN;
       for (const [label, k] of [['reference', ref] as [string, Backend], ...backends]) {
@@ -458,6 +459,33 @@ test('gemm: 0·∞ and 0·NaN give NaN on every backend (no shortcut for zeros i
             assert.equal(j === 1 || j === 3 ? Number.isNaN(v) : Number.isFinite(v), true,
               `${label}: gemm ${M}×${N}×${K} ${ta} ${tb}: C[${i},${j}] = ${v}, expected ${j === 1 || j === 3 ? 'NaN' : 'a finite number'}`);
           }
+        }
+      }
+    }
+  }
+});
+
+test('gemm: skipping the zeros of A·Bᵀ leaves every other value the same, bit for bit', async () => {
+  await threaded.ready();
+  // Rows of A with runs of zeros (and a −0, which is not skipped), as MNIST images and ReLU outputs have.
+  // The same product again with one NaN in B turns the skipping off for the whole call (0·NaN is NaN);
+  // every column but the NaN's must come out with the same bits. M ≥ N, so every thread sees all of B.
+  for (const [M, N, K] of [[64, 40, 784], [11, 10, 37], [200, 128, 130]]) {
+    const a = rand(ref, M * K), bb = rand(ref, N * K), bias = rand(ref, N);
+    for (let i = 0; i < M; i++) {
+      for (let k = 0; k < K; k++) if ((k + 7 * i) % 23 < 14 || i % 5 === 0) a[i * K + k] = 0;
+    }
+    a[3 * K + 1] = -0;
+    const withNaN = Float32Array.from(bb);
+    withNaN[(N - 1) * K + 5] = NaN;
+    for (const [label, k] of backends) {
+      const c1 = k.alloc(M * N, 'float32'), c2 = k.alloc(M * N, 'float32');
+      k.gemm(false, true, M, N, K, copy(k, a), copy(k, bb), 0, c1, { bias: copy(k, bias), relu: true });
+      k.gemm(false, true, M, N, K, copy(k, a), copy(k, withNaN), 0, c2, { bias: copy(k, bias), relu: true });
+      for (let i = 0; i < M; i++) {
+        assert.ok(Number.isNaN(c2[i * N + N - 1]), `${label}: the NaN column`);
+        for (let j = 0; j < N - 1; j++) {
+          assert.ok(Object.is(c1[i * N + j], c2[i * N + j]), `${label}: ${M}×${N}×${K} C[${i},${j}] = ${c1[i * N + j]} skipping, ${c2[i * N + j]} not`);
         }
       }
     }
