@@ -438,7 +438,7 @@ test('a batch gathered ahead on a worker thread is the batch asked for, bit for 
   }
 });
 
-test('gemm: 0·∞ and 0·NaN give NaN on every backend (no shortcut for zeros in A)', async () => {
+test('gemm: 0·∞ and 0·NaN give NaN on every backend (no shortcut for zeros in A or B)', async () => {
   await threaded.ready();
   // op(A)[:,2] and op(A)[:,4] are zero, op(B)[2,1] = ∞ and op(B)[4,3] = NaN, so by the definition
   // C[i,1] = ... + 0·∞ = NaN and C[i,3] = ... + 0·NaN = NaN in every row; the other columns are finite.
@@ -459,6 +459,26 @@ test('gemm: 0·∞ and 0·NaN give NaN on every backend (no shortcut for zeros i
             assert.equal(j === 1 || j === 3 ? Number.isNaN(v) : Number.isFinite(v), true,
               `${label}: gemm ${M}×${N}×${K} ${ta} ${tb}: C[${i},${j}] = ${v}, expected ${j === 1 || j === 3 ? 'NaN' : 'a finite number'}`);
           }
+        }
+      }
+    }
+  }
+  // The mirror: rows 1 and 3 of op(B) all zero (most rows zero, so the packed kernel would skip them)
+  // facing op(A)[2,1] = ∞ and op(A)[4,3] = NaN: rows 2 and 4 of C are NaN, the others finite.
+  const [M, N, K] = [9, 40, 8];
+  for (const ta of [false, true]) {
+    const a = rand(ref, M * K), bb = rand(ref, K * N);
+    for (let k = 0; k < K; k++) if (k % 2 === 1) for (let j = 0; j < N; j++) bb[k * N + j] = 0;
+    a[ta ? 1 * M + 2 : 2 * K + 1] = Infinity;
+    a[ta ? 3 * M + 4 : 4 * K + 3] = NaN;
+    for (const [label, k] of [['reference', ref] as [string, Backend], ...backends]) {
+      const c = k.alloc(M * N, 'float32');
+      k.gemm(ta, false, M, N, K, copy(k, a), copy(k, bb), 0, c);
+      for (let i = 0; i < M; i++) {
+        for (let j = 0; j < N; j++) {
+          const v = c[i * N + j];
+          assert.equal(i === 2 || i === 4 ? Number.isNaN(v) : Number.isFinite(v), true,
+            `${label}: gemm ${M}×${N}×${K} ${ta} false: C[${i},${j}] = ${v}, expected ${i === 2 || i === 4 ? 'NaN' : 'a finite number'}`);
         }
       }
     }
@@ -486,6 +506,32 @@ test('gemm: skipping the zeros of A·Bᵀ leaves every other value the same, bit
         assert.ok(Number.isNaN(c2[i * N + N - 1]), `${label}: the NaN column`);
         for (let j = 0; j < N - 1; j++) {
           assert.ok(Object.is(c1[i * N + j], c2[i * N + j]), `${label}: ${M}×${N}×${K} C[${i},${j}] = ${c1[i * N + j]} skipping, ${c2[i * N + j]} not`);
+        }
+      }
+    }
+  }
+});
+
+test('gemm: skipping the zero rows of packed B leaves every other value the same, bit for bit', async () => {
+  await threaded.ready();
+  // op(B) with a third of its 8-column runs of a row zero (and half-zero ones), as in a weight gradient dyᵀ·x over MNIST images; the
+  // same product again with one NaN in A turns the skipping off (0·NaN is NaN): every row but the
+  // NaN's must come out with the same bits. Sizes: W1's weight gradient, several K blocks on threads,
+  // more columns than one packed block.
+  for (const [M, N, K] of [[128, 784, 64], [130, 300, 600], [70, 2100, 40]]) {
+    for (const ta of [true, false]) {
+      const a = rand(ref, M * K), bb = rand(ref, K * N), bias = rand(ref, N);
+      for (let k = 0; k < K; k++) for (let j = 0; j < N; j++) if ((k + (j >> 2)) % 3 !== 0) bb[k * N + j] = 0;
+      bb[7 * N + 9] = -0;
+      const withNaN = Float32Array.from(a);
+      withNaN[ta ? 5 * M + M - 1 : (M - 1) * K + 5] = NaN;
+      for (const [label, k] of backends) {
+        const c1 = k.alloc(M * N, 'float32'), c2 = k.alloc(M * N, 'float32');
+        k.gemm(ta, false, M, N, K, copy(k, a), copy(k, bb), 0, c1, { bias: copy(k, bias), relu: false });
+        k.gemm(ta, false, M, N, K, copy(k, withNaN), copy(k, bb), 0, c2, { bias: copy(k, bias), relu: false });
+        for (let j = 0; j < N; j++) assert.ok(Number.isNaN(c2[(M - 1) * N + j]), `${label}: the NaN row`);
+        for (let i = 0; i < (M - 1) * N; i++) {
+          assert.ok(Object.is(c1[i], c2[i]), `${label}: ${M}×${N}×${K} ${ta}: C[${Math.floor(i / N)},${i % N}] = ${c1[i]} skipping, ${c2[i]} not`);
         }
       }
     }

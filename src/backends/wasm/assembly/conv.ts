@@ -182,7 +182,7 @@ export function conv2d(x: usize, w: usize, b: usize, relu: bool, N: i32, C: i32,
         for (let mc = 0; mc < OC; mc += MC) {
           const mb = min(MC, OC - mc);
           packA(false, w, OC, K, mc, mb, k0, kb, pa);
-          tiles(kb, pa, mb, pb, nb, yn, P, mc, nc, k0 == 0, k0 + kb == K, tmp, b, true, relu);
+          tiles(kb, pa, mb, pb, nb, yn, P, mc, nc, k0 == 0, k0 + kb == K, tmp, b, true, relu, 0);
         }
       }
     }

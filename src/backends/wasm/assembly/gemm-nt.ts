@@ -1,6 +1,6 @@
 // A·Bᵀ as blocked dot products: the matrix multiply of dense layers, where both operands' rows are
 // contiguous and packing would cost more than it saves.
-import { epilogue, fma } from './gemm';
+import { epilogue, finite, fma } from './gemm';
 
 /**
  * C[m0:m1, n0:n1] (+)= A·Bᵀ with A (M×K) and B (N×K) both row-major: every C element is a dot product
@@ -121,16 +121,6 @@ export function gemmNTBlock(M: i32, N: i32, K: i32, a: usize, b: usize, beta: i3
     end += !skip || v128.any_true(v128.or(v128.or(v128.load(a0 + k), v128.load(a1 + k)), v128.load(a2 + k))) ? 4 : 0;
   }
   return end;
-}
-
-/** Whether all n floats from p on are finite (no exponent of all ones: neither ∞ nor NaN). */
-function finite(p: usize, n: i32): bool {
-  const magnitude = i32x4.splat(0x7fffffff);
-  let most = i32x4.splat(0); // the largest |bits| seen, per lane
-  let i = 0;
-  for (; i + 4 <= n; i += 4) most = i32x4.max_u(most, v128.and(v128.load(p + <usize>i * 4), magnitude));
-  for (; i < n; i++) most = i32x4.max_u(most, i32x4.splat(load<i32>(p + <usize>i * 4) & 0x7fffffff));
-  return !v128.any_true(i32x4.ge_u(most, i32x4.splat(0x7f800000)));
 }
 
 /** Sum the 4 lanes, add the K % 4 tail, and store (or add) into C[m, n] with the epilogue. */

@@ -24,11 +24,14 @@ export const NR: i32 = 8;
 export const KC: i32 = 256;
 export const MC: i32 = 120; // a multiple of MR
 export const NC: i32 = 2048;
-export const TILE_BYTES: i32 = 256; // room for one MR×NR tile of C (edge tiles go through it)
+export const TILE_BYTES: i32 = 256 + MR * KC * 4; // one MR×NR tile of C (edge tiles go through it), then an A panel's kept rows
+
+/** Bytes of the lists of kept rows that go with a block of packed B: per panel, a count and up to KC row numbers. */
+const LIST_BYTES: i32 = (NC / NR) * (KC + 1) * 4;
 
 /** Bytes of scratch one call needs for its packed panels. */
 export function gemmScratchBytes(): i32 {
-  return (MC * KC + KC * NC) * 4 + TILE_BYTES;
+  return (MC * KC + KC * NC) * 4 + LIST_BYTES + TILE_BYTES;
 }
 
 @inline export function fma(a: v128, b: v128, c: v128): v128 {
@@ -68,34 +71,114 @@ export function packA(transA: bool, a: usize, M: i32, K: i32, m0: i32, mb: i32, 
   }
 }
 
-/** Pack rows [k0, k0+kb) × cols [n0, n0+nb) of op(B) into NR-column panels: panel q holds, for each k, NR values. */
-function packB(transB: bool, b: usize, N: i32, K: i32, k0: i32, kb: i32, n0: i32, nb: i32, dst: usize): void {
+/**
+ * Pack rows [k0, k0+kb) × cols [n0, n0+nb) of op(B) into NR-column panels: panel q holds, for each k, NR values.
+ * Each panel's list (at lists + (q/NR)·(KC+1)·4; lists = 0: none) holds how many rows it kept, then for
+ * each kept row the byte offset k·MR·4 of that row in an A panel. All of them, unless `compact`:
+ * then the rows that are all +0 are left out and the panel keeps only its other rows, in order. A
+ * left-out row would add a·(+0) = ±0 to each accumulator for a finite a, which changes nothing, so
+ * the caller compacts only when all of A is finite (0·∞ and 0·NaN are NaN). MNIST images are ~80%
+ * zeros: in a weight gradient dyᵀ·x, ~60% of a panel's rows go. Panels packed value by value (op(B)
+ * transposed, the last narrow panel) keep every row.
+ * Returns how many rows were all +0 and kept all the same (those that compacting would have left out).
+ */
+function packB(transB: bool, b: usize, N: i32, K: i32, k0: i32, kb: i32, n0: i32, nb: i32, dst: usize, lists: usize,
+               compact: bool): i32 {
+  let zeros = 0;
   for (let q = 0; q < nb; q += NR) {
     const cols = min(NR, nb - q);
     const panel = dst + <usize>(q * kb) * 4;
+    const list = lists + <usize>((q / NR) * (KC + 1)) * 4;
     if (!transB && cols == NR) {
       // The common case: 8 contiguous floats per row of B, two vector copies.
+      if (compact) {
+        // Branch-free: every row is copied to the next free place, which moves on only past rows with a non-zero.
+        let kept = 0;
+        for (let k = 0; k < kb; k++) {
+          const src = b + (<usize>(k0 + k) * N + n0 + q) * 4;
+          const out = panel + <usize>(kept * NR) * 4;
+          const x0 = v128.load(src), x1 = v128.load(src, 16);
+          v128.store(out, x0);
+          v128.store(out, x1, 16);
+          store<u32>(list + 4 + <usize>kept * 4, k * MR * 4);
+          kept += v128.any_true(v128.or(x0, x1)) ? 1 : 0;
+        }
+        store<u32>(list, kept);
+        continue;
+      }
       for (let k = 0; k < kb; k++) {
         const src = b + (<usize>(k0 + k) * N + n0 + q) * 4;
         const out = panel + <usize>(k * NR) * 4;
-        v128.store(out, v128.load(src));
-        v128.store(out, v128.load(src, 16), 16);
+        const x0 = v128.load(src), x1 = v128.load(src, 16);
+        v128.store(out, x0);
+        v128.store(out, x1, 16);
+        zeros += v128.any_true(v128.or(x0, x1)) ? 0 : 1;
       }
-      continue;
-    }
-    for (let k = 0; k < kb; k++) {
-      const out = panel + <usize>(k * NR) * 4;
-      const kk = k0 + k;
-      for (let c = 0; c < NR; c++) {
-        let v: f32 = 0;
-        if (c < cols) {
-          const n = n0 + q + c;
-          v = transB ? load<f32>(b + (<usize>n * K + kk) * 4) : load<f32>(b + (<usize>kk * N + n) * 4);
+    }  else {
+      for (let k = 0; k < kb; k++) {
+        const out = panel + <usize>(k * NR) * 4;
+        const kk = k0 + k;
+        for (let c = 0; c < NR; c++) {
+          let v: f32 = 0;
+          if (c < cols) {
+            const n = n0 + q + c;
+            v = transB ? load<f32>(b + (<usize>n * K + kk) * 4) : load<f32>(b + (<usize>kk * N + n) * 4);
+          }
+          store<f32>(out + <usize>c * 4, v);
         }
-        store<f32>(out + <usize>c * 4, v);
       }
     }
+    if (lists) store<u32>(list, kb);
   }
+  return zeros;
+}
+
+/**
+ * Whether to compact B from here on, seeing `zeros` all-zero rows in the first block (kb deep, nb
+ * wide) that had any: a kept row then costs its gather from the A panel (~1/5 of its work in the
+ * micro-kernel), worth it when at least a quarter of the rows go (MNIST batches: ~60%).
+ */
+@inline function worthCompacting(zeros: i32, kb: i32, nb: i32): bool {
+  return zeros * 4 >= kb * ((nb + NR - 1) / NR);
+}
+
+/** The list of kept rows of the panel of packed B at column q (a multiple of NR), or 0 when it kept them all (or has none). */
+@inline function keptRows(lists: usize, q: i32, kb: i32): usize {
+  const list = lists + <usize>((q / NR) * (KC + 1)) * 4;
+  return load<i32>(list) < kb ? list : 0;
+}
+
+/**
+ * One tile through the micro-kernel; when its B panel kept only the rows in `list`, the A panel's
+ * rows for those k are gathered first (to tmp + 256), so the kernel runs its one loop on both.
+ * (Reading A at listed rows inside the kernel made V8 load all six broadcasts at once and spill.)
+ */
+@inline function tile(kb: i32, pa: usize, pb: usize, list: usize, c: usize, ldc: i32, overwrite: bool, rows: i32, cols: i32,
+                      tmp: usize, biasCol: usize, biasRow: usize, relu: bool): void {
+  if (list) {
+    const kept = load<i32>(list);
+    const dst = tmp + 256;
+    let out = dst;
+    for (let at = list + 4, end = at + <usize>kept * 4; at < end; at += 4) {
+      const src = pa + <usize>load<u32>(at);
+      v128.store(out, v128.load(src));
+      store<u64>(out + 16, load<u64>(src + 16));
+      out += MR * 4;
+    }
+    pa = dst;
+    kb = kept;
+  }
+  kernel6x8(kb, pa, pb, c, ldc, overwrite, rows, cols, tmp, biasCol, biasRow, relu);
+}
+
+/** Whether all n floats from p on are finite (no exponent of all ones: neither ∞ nor NaN). */
+export function finite(p: usize, n: i32): bool {
+  const magnitude = i32x4.splat(0x7fffffff);
+  let most = i32x4.splat(0); // the largest |bits| seen, per lane
+  let i = 0;
+  for (; i + 4 <= n; i += 4) most = i32x4.max_u(most, v128.and(v128.load(p + <usize>i * 4), magnitude));
+  for (; i < n; i++) most = i32x4.max_u(most, i32x4.splat(load<i32>(p + <usize>i * 4) & 0x7fffffff));
+  return !v128.any_true(i32x4.ge_u(most, i32x4.splat(0x7f800000)));
 }
 
 /**
@@ -220,6 +303,8 @@ export function gemmBlock(transA: bool, transB: bool, M: i32, N: i32, K: i32, a:
   const tmp = scratch;
   const pa = scratch + TILE_BYTES;
   const pb = pa + <usize>(MC * KC) * 4;
+  const lists = pb + <usize>(KC * NC) * 4;
+  let compact = false, checked = false; // skip zero rows of B: decided when some first appear
   if (K == 0) {
     epilogueOnly(beta, c, N, m0, m1, n0, n1, bias, perRow, relu);
     return;
@@ -230,11 +315,16 @@ export function gemmBlock(transA: bool, transB: bool, M: i32, N: i32, K: i32, a:
     const last = k0 + kb == K;
     for (let nc = n0; nc < n1; nc += NC) {
       const nb = min(NC, n1 - nc);
-      packB(transB, b, N, K, k0, kb, nc, nb, pb);
+      const zeros = packB(transB, b, N, K, k0, kb, nc, nb, pb, lists, compact);
+      if (zeros && !checked) {
+        checked = true;
+        compact = worthCompacting(zeros, kb, nb) && finite(a, M * K);
+        if (compact) packB(transB, b, N, K, k0, kb, nc, nb, pb, lists, true);
+      }
       for (let mc = m0; mc < m1; mc += MC) {
         const mb = min(MC, m1 - mc);
         packA(transA, a, M, K, mc, mb, k0, kb, pa);
-        tiles(kb, pa, mb, pb, nb, c, N, mc, nc, overwrite, last, tmp, bias, perRow, relu);
+        tiles(kb, pa, mb, pb, nb, c, N, mc, nc, overwrite, last, tmp, bias, perRow, relu, lists);
       }
     }
   }
@@ -243,16 +333,18 @@ export function gemmBlock(transA: bool, transB: bool, M: i32, N: i32, K: i32, a:
 /**
  * All tiles of C[mc:mc+mb, nc:nc+nb] from packed panels: pa (mb rows of op(A), MR-row panels) times pb
  * (nb columns of op(B), NR-column panels), kb deep. last: this is the last K block (apply the epilogue).
+ * lists: packB's lists of kept rows, or 0 when every panel holds every row.
  */
 export function tiles(kb: i32, pa: usize, mb: i32, pb: usize, nb: i32, c: usize, ldc: i32, mc: i32, nc: i32, overwrite: bool,
-                      last: bool, tmp: usize, bias: usize, perRow: bool, relu: bool): void {
+                      last: bool, tmp: usize, bias: usize, perRow: bool, relu: bool, lists: usize): void {
   for (let q = 0; q < nb; q += NR) {
     const cols = min(NR, nb - q);
     const panelB = pb + <usize>(q * kb) * 4;
+    const list = lists ? keptRows(lists, q, kb) : 0;
     for (let p = 0; p < mb; p += MR) {
       const rows = min(MR, mb - p);
-      kernel6x8(kb, pa + <usize>(p * kb) * 4, panelB, c + (<usize>(mc + p) * ldc + nc + q) * 4, ldc, overwrite, rows, cols, tmp,
-                last ? biasColAt(bias, perRow, nc + q) : 0, last ? biasRowAt(bias, perRow, mc + p) : 0, last && relu);
+      tile(kb, pa + <usize>(p * kb) * 4, panelB, list, c + (<usize>(mc + p) * ldc + nc + q) * 4, ldc, overwrite, rows, cols, tmp,
+           last ? biasColAt(bias, perRow, nc + q) : 0, last ? biasRowAt(bias, perRow, mc + p) : 0, last && relu);
     }
   }
 }
@@ -276,7 +368,7 @@ export const SYNC_BYTES: i32 = 64;
 
 /** Bytes of scratch for gemm on nt threads; its first SYNC_BYTES must be zero when the call starts. */
 export function gemmSharedScratchBytes(nt: i32): i32 {
-  return SYNC_BYTES + nt * TILE_BYTES + (MB * KC + KC * NC) * 4;
+  return SYNC_BYTES + nt * TILE_BYTES + (MB * KC + KC * NC) * 4 + LIST_BYTES;
 }
 
 /** Take the next unit of work: the counter's value before this thread bumped it. */
@@ -330,6 +422,8 @@ export function gemm(transA: bool, transB: bool, M: i32, N: i32, K: i32, a: usiz
   const tmp = scratch + SYNC_BYTES + <usize>(tid * TILE_BYTES);
   const pa = scratch + SYNC_BYTES + <usize>(nt * TILE_BYTES);
   const pb = pa + <usize>(MB * KC) * 4;
+  const lists = pb + <usize>(KC * NC) * 4;
+  let compact = false, checked = false; // as in gemmBlock, for the panels this thread packs
   let arrivals = 0;
   for (let m0 = 0; m0 < M; m0 += MB) {
     const mb = min(MB, M - m0);
@@ -347,7 +441,15 @@ export function gemm(transA: bool, transB: bool, M: i32, N: i32, K: i32, a: usiz
         const p0 = (rowPanels * tid) / nt, p1 = (rowPanels * (tid + 1)) / nt;
         if (p1 > p0) packA(transA, a, M, K, m0 + p0 * MR, min(mb, p1 * MR) - p0 * MR, k0, kb, pa + <usize>(p0 * MR * kb) * 4);
         const q0 = (colPanels * tid) / nt, q1 = (colPanels * (tid + 1)) / nt;
-        if (q1 > q0) packB(transB, b, N, K, k0, kb, n0 + q0 * NR, min(nb, q1 * NR) - q0 * NR, pb + <usize>(q0 * NR * kb) * 4);
+        if (q1 > q0) {
+          const nq = min(nb, q1 * NR) - q0 * NR, dst = pb + <usize>(q0 * NR * kb) * 4, own = lists + <usize>(q0 * (KC + 1)) * 4;
+          const zeros = packB(transB, b, N, K, k0, kb, n0 + q0 * NR, nq, dst, own, compact);
+          if (zeros && !checked) {
+            checked = true;
+            compact = worthCompacting(zeros, kb, nq) && finite(a, M * K);
+            if (compact) packB(transB, b, N, K, k0, kb, n0 + q0 * NR, nq, dst, own, true);
+          }
+        }
         arrivals += nt;
         barrier(arrived, arrivals);
         // 2. Units of tiles until none are left.
@@ -358,10 +460,11 @@ export function gemm(transA: bool, transB: bool, M: i32, N: i32, K: i32, a: usiz
           const pEnd = min(mb, (r + 1) * MC), qEnd = min(nb, (j + 1) * chunk * NR);
           for (let q = j * chunk * NR; q < qEnd; q += NR) {
             const panelB = pb + <usize>(q * kb) * 4;
+            const list = keptRows(lists, q, kb);
             for (let p = r * MC; p < pEnd; p += MR) {
-              kernel6x8(kb, pa + <usize>(p * kb) * 4, panelB, c + (<usize>(m0 + p) * N + n0 + q) * 4, N, overwrite,
-                        min(MR, mb - p), min(NR, nb - q), tmp,
-                        last ? biasColAt(bias, perRow, n0 + q) : 0, last ? biasRowAt(bias, perRow, m0 + p) : 0, last && relu);
+              tile(kb, pa + <usize>(p * kb) * 4, panelB, list, c + (<usize>(m0 + p) * N + n0 + q) * 4, N, overwrite,
+                   min(MR, mb - p), min(NR, nb - q), tmp,
+                   last ? biasColAt(bias, perRow, n0 + q) : 0, last ? biasRowAt(bias, perRow, m0 + p) : 0, last && relu);
             }
           }
         }
