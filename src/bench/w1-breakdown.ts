@@ -5,13 +5,13 @@
 //   forward   h  = relu(x·W1ᵀ + b1)   64×784 · 784×128      y  = h·W2ᵀ + b2   64×128 · 128×10
 //   backward  dh = dy·W2              64×10 · 10×128       dW2 = dyᵀ·h        10×64 · 64×128
 //             dW1 = dhᵀ·x             128×64 · 64×784      (no dx: the input needs no gradient)
-// This times 50 whole steps, then the same five products 50 times on buffers of the same shapes
-// (same kernels, same epilogues), alternating the two for --rounds rounds, and reports the medians
-// and the median of the rounds' ratios, step ÷ products (each round's pair runs within a tenth of a second, so a
-// burst of other work on a shared machine slows both halves of a pair rather than one side of the
-// comparison). 1.0 would mean no overhead at all. Then 400 more steps with each
-// phase of trainStep timed on its own (batch, zeroGrad, forward, loss, backward, update, accuracy,
-// and the scope's release of the step's memory): where the rest goes.
+// This times rounds of 50 whole steps and, within the same steps, the time spent inside those five
+// products (the backend's gemm, clocked on entry and exit), and reports the medians and the median
+// of the rounds' ratios, step ÷ products. The products are timed on the step's own operands: the
+// kernels skip exact zeros (MNIST pixels, ReLU outputs), so the same shapes on made-up dense
+// buffers would take longer than the step's products do. 1.0 would mean no overhead at all. Then
+// 400 more steps with each phase of trainStep timed on its own (batch, zeroGrad, forward, loss,
+// backward, update, accuracy, and the scope's release of the step's memory): where the rest goes.
 import { parseArgs } from 'node:util';
 import * as zg from '../index.js';
 import { w1Run } from './w1.js';
@@ -36,32 +36,30 @@ async function measure(threads: number, rounds: number): Promise<{ step: number;
       });
     }
   };
-  const buf = (n: number) => {
-    const d = b.alloc(n, 'float32');
-    for (let i = 0; i < n; i++) d[i] = Math.sin(i) * 0.1;
-    return d;
-  };
-  const [x, W1, b1, h, W2, b2, y, dy, dh, dW1, dW2] = [64 * 784, 128 * 784, 128, 64 * 128, 10 * 128, 10, 64 * 10, 64 * 10, 64 * 128, 128 * 784, 10 * 128].map(buf);
-  const products = () => {
-    for (let s = 0; s < STEPS; s++) {
-      b.gemm(false, true, 64, 128, 784, x, W1, 0, h, { bias: b1, relu: true });
-      b.gemm(false, true, 64, 10, 128, h, W2, 0, y, { bias: b2, relu: false });
-      b.gemm(false, false, 64, 128, 10, dy, W2, 0, dh);
-      b.gemm(true, false, 10, 128, 64, dy, h, 0, dW2);
-      b.gemm(true, false, 128, 784, 64, dh, x, 0, dW1);
+  // The backend's matrix multiply, clocked: `inProducts` sums the time spent inside it.
+  const gemm = b.gemm;
+  let inProducts = 0, calls = 0;
+  b.gemm = function (this: typeof b, ...args: Parameters<typeof b.gemm>) {
+    const t0 = performance.now();
+    try {
+      return gemm.apply(this, args);
+    } finally {
+      inProducts += performance.now() - t0;
+      calls++;
     }
   };
   for (let i = 0; i < 4; i++) steps(); // warm-up: V8 compiles the hot paths, the pool's threads start
-  products();
+  if (calls !== 4 * STEPS * 5) throw new Error(`expected 5 products per W1 step, counted ${calls / (4 * STEPS)}`);
   const stepTimes: number[] = [];
   const productTimes: number[] = [];
   for (let r = 0; r < rounds; r++) {
-    for (const [f, out] of (r % 2 ? [[products, productTimes], [steps, stepTimes]] : [[steps, stepTimes], [products, productTimes]]) as Array<[() => void, number[]]>) {
-      const t0 = performance.now();
-      f();
-      out.push((performance.now() - t0) / STEPS);
-    }
+    inProducts = 0;
+    const t0 = performance.now();
+    steps();
+    stepTimes.push((performance.now() - t0) / STEPS);
+    productTimes.push(inProducts / STEPS);
   }
+  b.gemm = gemm;
   const ratios = stepTimes.map((t, r) => t / productTimes[r]);
   // The same steps once more, each phase of trainStep timed on its own (the clock reads add a
   // little), and each phase's median over the steps (a burst of other work hits a few steps).

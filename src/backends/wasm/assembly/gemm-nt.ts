@@ -26,15 +26,18 @@ export function gemmNTBlock(M: i32, N: i32, K: i32, a: usize, b: usize, beta: i3
   const K4 = K & ~3;
   const rowA = <usize>K * 4;
   let skip = -1; // whether zeros may be skipped: -1 until some chunk could be, then 0 or 1 (B all finite)
+  let scan = true; // false once a block of A had no zero chunk: then A is taken as dense (the list holds every chunk)
+  const all = list + <usize>K4;
   let m = m0;
   for (; m + 3 <= m1; m += 3) {
     const a0 = a + <usize>m * rowA, a1 = a0 + rowA, a2 = a1 + rowA;
-    let end = chunks(a0, a1, a2, K4, skip != 0, list);
-    if (skip < 0 && end < list + <usize>K4) {
+    let end = scan ? chunks(a0, a1, a2, K4, skip != 0, list) : all;
+    if (skip < 0 && end < all) {
       skip = finite(b + <usize>n0 * rowA, (n1 - n0) * K) ? 1 : 0;
       if (!skip) end = chunks(a0, a1, a2, K4, false, list);
     }
-    const dense = end == list + <usize>K4;
+    const dense = end == all;
+    if (dense) scan = false;
     let n = n0;
     for (; n + 3 <= n1; n += 3) {
       const b0 = b + <usize>n * rowA, b1 = b0 + rowA, b2 = b1 + rowA;
@@ -67,10 +70,17 @@ export function gemmNTBlock(M: i32, N: i32, K: i32, a: usize, b: usize, beta: i3
     for (; n < n1; n++) {
       const b0 = b + <usize>n * rowA;
       let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0);
-      for (let i = list; i < end; i += 4) {
-        const k = <usize>load<u32>(i);
-        const y0 = v128.load(b0 + k);
-        s0 = fma(v128.load(a0 + k), y0, s0); s1 = fma(v128.load(a1 + k), y0, s1); s2 = fma(v128.load(a2 + k), y0, s2);
+      if (dense) {
+        for (let k: usize = 0; k < <usize>K4 * 4; k += 16) {
+          const y0 = v128.load(b0 + k);
+          s0 = fma(v128.load(a0 + k), y0, s0); s1 = fma(v128.load(a1 + k), y0, s1); s2 = fma(v128.load(a2 + k), y0, s2);
+        }
+      } else {
+        for (let i = list; i < end; i += 4) {
+          const k = <usize>load<u32>(i);
+          const y0 = v128.load(b0 + k);
+          s0 = fma(v128.load(a0 + k), y0, s0); s1 = fma(v128.load(a1 + k), y0, s1); s2 = fma(v128.load(a2 + k), y0, s2);
+        }
       }
       finishDot(s0, a0, b0, K4, K, c, m, n, N, beta, bias, relu);
       finishDot(s1, a1, b0, K4, K, c, m + 1, n, N, beta, bias, relu);
@@ -79,8 +89,8 @@ export function gemmNTBlock(M: i32, N: i32, K: i32, a: usize, b: usize, beta: i3
   }
   for (; m < m1; m++) {
     const a0 = a + <usize>m * rowA;
-    let end = chunks(a0, a0, a0, K4, skip != 0, list);
-    if (skip < 0 && end < list + <usize>K4) {
+    let end = scan ? chunks(a0, a0, a0, K4, skip != 0, list) : all;
+    if (skip < 0 && end < all) {
       skip = finite(b + <usize>n0 * rowA, (n1 - n0) * K) ? 1 : 0;
       if (!skip) end = chunks(a0, a0, a0, K4, false, list);
     }

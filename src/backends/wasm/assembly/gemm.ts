@@ -73,39 +73,25 @@ export function packA(transA: bool, a: usize, M: i32, K: i32, m0: i32, mb: i32, 
 
 /**
  * Pack rows [k0, k0+kb) × cols [n0, n0+nb) of op(B) into NR-column panels: panel q holds, for each k, NR values.
- * Each panel's list (at lists + (q/NR)·(KC+1)·4; lists = 0: none) holds how many rows it kept, then for
- * each kept row the byte offset k·MR·4 of that row in an A panel. All of them, unless `compact`:
- * then the rows that are all +0 are left out and the panel keeps only its other rows, in order. A
- * left-out row would add a·(+0) = ±0 to each accumulator for a finite a, which changes nothing, so
- * the caller compacts only when all of A is finite (0·∞ and 0·NaN are NaN). MNIST images are ~80%
- * zeros: in a weight gradient dyᵀ·x, ~60% of a panel's rows go. Panels packed value by value (op(B)
- * transposed, the last narrow panel) keep every row.
- * Returns how many rows were all +0 and kept all the same (those that compacting would have left out).
+ * Each panel's list (at lists + (q/NR)·(KC+1)·4) holds how many rows it kept, then for each kept row
+ * the byte offset k·MR·4 of that row in an A panel. A panel keeps all its rows unless a quarter or
+ * more of them are all +0 and all of A is finite (a, aCount): then it leaves those rows out and
+ * keeps the others, in order. A left-out row would add a·(+0) = ±0 to each accumulator for a finite
+ * a, which changes nothing (0·∞ and 0·NaN are NaN: hence the check of A). MNIST images are ~80%
+ * zeros: in a weight gradient dyᵀ·x, ~60% of a panel's rows go. A kept row of a shortened panel costs
+ * its gather from the A panel (~1/5 of its work in the micro-kernel), so a few zero rows are not
+ * worth it. Panels packed value by value (op(B) transposed, the last narrow panel) keep every row.
  */
 function packB(transB: bool, b: usize, N: i32, K: i32, k0: i32, kb: i32, n0: i32, nb: i32, dst: usize, lists: usize,
-               compact: bool): i32 {
-  let zeros = 0;
+               a: usize, aCount: i32): void {
   for (let q = 0; q < nb; q += NR) {
     const cols = min(NR, nb - q);
     const panel = dst + <usize>(q * kb) * 4;
     const list = lists + <usize>((q / NR) * (KC + 1)) * 4;
+    let kept = kb;
     if (!transB && cols == NR) {
       // The common case: 8 contiguous floats per row of B, two vector copies.
-      if (compact) {
-        // Branch-free: every row is copied to the next free place, which moves on only past rows with a non-zero.
-        let kept = 0;
-        for (let k = 0; k < kb; k++) {
-          const src = b + (<usize>(k0 + k) * N + n0 + q) * 4;
-          const out = panel + <usize>(kept * NR) * 4;
-          const x0 = v128.load(src), x1 = v128.load(src, 16);
-          v128.store(out, x0);
-          v128.store(out, x1, 16);
-          store<u32>(list + 4 + <usize>kept * 4, k * MR * 4);
-          kept += v128.any_true(v128.or(x0, x1)) ? 1 : 0;
-        }
-        store<u32>(list, kept);
-        continue;
-      }
+      let zeros = 0;
       for (let k = 0; k < kb; k++) {
         const src = b + (<usize>(k0 + k) * N + n0 + q) * 4;
         const out = panel + <usize>(k * NR) * 4;
@@ -114,7 +100,8 @@ function packB(transB: bool, b: usize, N: i32, K: i32, k0: i32, kb: i32, n0: i32
         v128.store(out, x1, 16);
         zeros += v128.any_true(v128.or(x0, x1)) ? 0 : 1;
       }
-    }  else {
+      if (zeros * 4 >= kb && finiteA(a, aCount)) kept = leaveOutZeroRows(panel, kb, list);
+    } else {
       for (let k = 0; k < kb; k++) {
         const out = panel + <usize>(k * NR) * 4;
         const kk = k0 + k;
@@ -128,18 +115,35 @@ function packB(transB: bool, b: usize, N: i32, K: i32, k0: i32, kb: i32, n0: i32
         }
       }
     }
-    if (lists) store<u32>(list, kb);
+    store<u32>(list, kept);
   }
-  return zeros;
 }
 
 /**
- * Whether to compact B from here on, seeing `zeros` all-zero rows in the first block (kb deep, nb
- * wide) that had any: a kept row then costs its gather from the A panel (~1/5 of its work in the
- * micro-kernel), worth it when at least a quarter of the rows go (MNIST batches: ~60%).
+ * Moves the rows of a packed B panel (kb rows of NR) that are not all +0 to its front, in order, and
+ * lists where each one's row of an A panel starts; returns how many it kept. Branch-free: every row
+ * is copied to the next free place, which moves on only past rows with a non-zero.
  */
-@inline function worthCompacting(zeros: i32, kb: i32, nb: i32): bool {
-  return zeros * 4 >= kb * ((nb + NR - 1) / NR);
+function leaveOutZeroRows(panel: usize, kb: i32, list: usize): i32 {
+  let kept = 0;
+  for (let k = 0; k < kb; k++) {
+    const row = panel + <usize>(k * NR) * 4;
+    const x0 = v128.load(row), x1 = v128.load(row, 16);
+    const out = panel + <usize>(kept * NR) * 4;
+    v128.store(out, x0);
+    v128.store(out, x1, 16);
+    store<u32>(list + 4 + <usize>kept * 4, k * MR * 4);
+    kept += v128.any_true(v128.or(x0, x1)) ? 1 : 0;
+  }
+  return kept;
+}
+
+/** Whether A is finite, for this call: -1 until packB first asks (each thread has its own copy). */
+let aIsFinite: i32 = -1;
+
+@inline function finiteA(a: usize, count: i32): bool {
+  if (aIsFinite < 0) aIsFinite = finite(a, count) ? 1 : 0;
+  return aIsFinite != 0;
 }
 
 /** The list of kept rows of the panel of packed B at column q (a multiple of NR), or 0 when it kept them all (or has none). */
@@ -304,7 +308,7 @@ export function gemmBlock(transA: bool, transB: bool, M: i32, N: i32, K: i32, a:
   const pa = scratch + TILE_BYTES;
   const pb = pa + <usize>(MC * KC) * 4;
   const lists = pb + <usize>(KC * NC) * 4;
-  let compact = false, checked = false; // skip zero rows of B: decided when some first appear
+  aIsFinite = -1;
   if (K == 0) {
     epilogueOnly(beta, c, N, m0, m1, n0, n1, bias, perRow, relu);
     return;
@@ -315,12 +319,7 @@ export function gemmBlock(transA: bool, transB: bool, M: i32, N: i32, K: i32, a:
     const last = k0 + kb == K;
     for (let nc = n0; nc < n1; nc += NC) {
       const nb = min(NC, n1 - nc);
-      const zeros = packB(transB, b, N, K, k0, kb, nc, nb, pb, lists, compact);
-      if (zeros && !checked) {
-        checked = true;
-        compact = worthCompacting(zeros, kb, nb) && finite(a, M * K);
-        if (compact) packB(transB, b, N, K, k0, kb, nc, nb, pb, lists, true);
-      }
+      packB(transB, b, N, K, k0, kb, nc, nb, pb, lists, a, M * K);
       for (let mc = m0; mc < m1; mc += MC) {
         const mb = min(MC, m1 - mc);
         packA(transA, a, M, K, mc, mb, k0, kb, pa);
@@ -340,7 +339,7 @@ export function tiles(kb: i32, pa: usize, mb: i32, pb: usize, nb: i32, c: usize,
   for (let q = 0; q < nb; q += NR) {
     const cols = min(NR, nb - q);
     const panelB = pb + <usize>(q * kb) * 4;
-    const list = lists ? keptRows(lists, q, kb) : 0;
+    const list = lists ? keptRows(lists, q, kb) : 0; // (conv2d's panels have no lists)
     for (let p = 0; p < mb; p += MR) {
       const rows = min(MR, mb - p);
       tile(kb, pa + <usize>(p * kb) * 4, panelB, list, c + (<usize>(mc + p) * ldc + nc + q) * 4, ldc, overwrite, rows, cols, tmp,
@@ -423,7 +422,7 @@ export function gemm(transA: bool, transB: bool, M: i32, N: i32, K: i32, a: usiz
   const pa = scratch + SYNC_BYTES + <usize>(nt * TILE_BYTES);
   const pb = pa + <usize>(MB * KC) * 4;
   const lists = pb + <usize>(KC * NC) * 4;
-  let compact = false, checked = false; // as in gemmBlock, for the panels this thread packs
+  aIsFinite = -1;
   let arrivals = 0;
   for (let m0 = 0; m0 < M; m0 += MB) {
     const mb = min(MB, M - m0);
@@ -441,15 +440,8 @@ export function gemm(transA: bool, transB: bool, M: i32, N: i32, K: i32, a: usiz
         const p0 = (rowPanels * tid) / nt, p1 = (rowPanels * (tid + 1)) / nt;
         if (p1 > p0) packA(transA, a, M, K, m0 + p0 * MR, min(mb, p1 * MR) - p0 * MR, k0, kb, pa + <usize>(p0 * MR * kb) * 4);
         const q0 = (colPanels * tid) / nt, q1 = (colPanels * (tid + 1)) / nt;
-        if (q1 > q0) {
-          const nq = min(nb, q1 * NR) - q0 * NR, dst = pb + <usize>(q0 * NR * kb) * 4, own = lists + <usize>(q0 * (KC + 1)) * 4;
-          const zeros = packB(transB, b, N, K, k0, kb, n0 + q0 * NR, nq, dst, own, compact);
-          if (zeros && !checked) {
-            checked = true;
-            compact = worthCompacting(zeros, kb, nq) && finite(a, M * K);
-            if (compact) packB(transB, b, N, K, k0, kb, n0 + q0 * NR, nq, dst, own, true);
-          }
-        }
+        if (q1 > q0) packB(transB, b, N, K, k0, kb, n0 + q0 * NR, min(nb, q1 * NR) - q0 * NR, pb + <usize>(q0 * NR * kb) * 4,
+                           lists + <usize>(q0 * (KC + 1)) * 4, a, M * K);
         arrivals += nt;
         barrier(arrived, arrivals);
         // 2. Units of tiles until none are left.
