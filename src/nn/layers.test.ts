@@ -49,7 +49,7 @@ test('a small CNN: every parameter and the input get correct gradients', () => {
   assertGrad((x, ...ps) => { void ps; return crossEntropy(net.forward(x), [1, 3]); }, [x, ...params]);
 });
 
-test('Sequential fuses Linear → ReLU and Conv2d → ReLU: same outputs and gradients as apart', () => {
+test('Sequential fuses Linear → ReLU, Conv2d → ReLU, and pools before the ReLU: same outputs and gradients as apart', () => {
   const rng = new Random(8);
   const net = new Sequential([
     new Conv2d({ inChannels: 1, outChannels: 3, kernelSize: 3, rng }), new ReLU(), new MaxPool2d(), new Flatten(),
@@ -67,6 +67,24 @@ test('Sequential fuses Linear → ReLU and Conv2d → ReLU: same outputs and gra
   const fusedGrads = grads((t) => net.forward(t));
   assert.deepEqual(fusedGrads, grads(apart));
   assertGrad((x, ...ps) => { void ps; return crossEntropy(net.forward(x), [0, 2]); }, [x, ...net.parameters()]);
+});
+
+test('Conv2d → ReLU → MaxPool2d pooled before the ReLU: the same bits, with overlapping windows and windows all ≤ 0', () => {
+  const rng = new Random(12);
+  const conv = new Conv2d({ inChannels: 2, outChannels: 3, kernelSize: 2, rng });
+  const net = new Sequential([conv, new ReLU(), new MaxPool2d(3, 2), new Flatten()]);
+  to64(net);
+  conv.bias!.data.set([-0.6, 0, 0.3]); // many windows of the first map are all negative: their gradient is 0 either way
+  const x = rand64([2, 2, 8, 9], 13);
+  const apart = (t: typeof x) => net.layers.reduce((h, l) => l.forward(h), t);
+  const run = (f: (t: typeof x) => typeof x) => {
+    net.zeroGrad();
+    x.grad = null;
+    const y = f(x);
+    y.mul(rand64([...y.shape], 14)).sum().backward();
+    return [y.toArray(), x.grad!.toArray(), ...net.parameters().map((p) => p.grad!.toArray())];
+  };
+  assert.deepEqual(run((t) => net.forward(t)), run(apart));
 });
 
 test('an MLP with ReLU: gradients through every layer', () => {
