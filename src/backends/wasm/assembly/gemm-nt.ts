@@ -154,7 +154,7 @@ export function gemmNTBlock(M: i32, N: i32, K: i32, a: usize, b: usize, beta: i3
  */
 export function gemmNT(M: i32, N: i32, K: i32, a: usize, b: usize, beta: i32, c: usize, bias: usize, relu: bool, scratch: usize,
                        tid: i32, nt: i32): void {
-  const list = scratch + <usize>(tid * gemmNTScratchBytes(K));
+  const list = (scratch + <usize>(tid * gemmNTScratchBytes(K)) + 63) & ~63; // a cache line of its own: no false sharing
   if (N > M) {
     const blocks = (N + 2) / 3;
     gemmNTBlock(M, N, K, a, b, beta, c, 0, M, min(N, ((blocks * tid) / nt) * 3), min(N, ((blocks * (tid + 1)) / nt) * 3), bias, relu, list);
@@ -164,7 +164,7 @@ export function gemmNT(M: i32, N: i32, K: i32, a: usize, b: usize, beta: i32, c:
   gemmNTBlock(M, N, K, a, b, beta, c, min(M, ((blocks * tid) / nt) * 3), min(M, ((blocks * (tid + 1)) / nt) * 3), 0, N, bias, relu, list);
 }
 
-/** Bytes of scratch gemmNT needs per thread (its list of chunks). */
+/** Bytes of scratch gemmNT needs per thread (its list of chunks, from the first 64-byte boundary in its share). */
 export function gemmNTScratchBytes(K: i32): i32 {
-  return (K + 15) & ~15;
+  return ((K + 63) & ~63) + 64;
 }
