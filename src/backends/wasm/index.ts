@@ -367,7 +367,7 @@ export class WasmBackend implements Backend {
     const nt = this.nt(M * N * K, SMALL_FLOPS);
     if (!transA && transB && M * N <= NT_MAX_OUTPUTS) {
       // A·Bᵀ with both rows contiguous (dense layers): dot products, no packing.
-      this.threaded('gemmNT', nt, [M, N, K, A, B, beta, C, bs, relu, scratch(nt * this.k.gemmNTScratchBytes(K))]);
+      this.threaded('gemmNT', nt, [M, N, K, A, B, beta, C, bs, relu, scratch(this.syncBytes + nt * this.k.gemmNTScratchBytes(K), this.syncBytes)]);
       return;
     }
     const work = nt === 1 ? scratch(this.k.gemmScratchBytes()) : scratch(this.k.gemmSharedScratchBytes(nt), this.syncBytes);

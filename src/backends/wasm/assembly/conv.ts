@@ -226,7 +226,7 @@ export function conv2dBackwardFilter(x: usize, dy: usize, N: i32, C: i32, H: i32
     for (let n = lo(N, j, parts); n < hi(N, j, parts); n++) {
       im2col(x + <usize>(n * C * H * W) * 4, C, H, W, KH, KW, OH, OW, s, p, cols);
       const dyn = dy + <usize>(n * OC * P) * 4;
-      gemmNTBlock(OC, K, P, dyn, cols, 1, dw, 0, OC, 0, K, 0, false, list); // dw += dy[n] · colsᵀ: both contiguous along P
+      gemmNTBlock(OC, K, P, dyn, cols, 1, dw, 0, OC, 0, K, 0, false, list, 0); // dw += dy[n] · colsᵀ: both contiguous along P
       for (let oc = 0; oc < OC; oc++) {
         const row = dyn + <usize>(oc * P) * 4;
         let acc = f32x4.splat(0);

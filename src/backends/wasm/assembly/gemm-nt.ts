@@ -1,6 +1,6 @@
 // A·Bᵀ as blocked dot products: the matrix multiply of dense layers, where both operands' rows are
 // contiguous and packing would cost more than it saves.
-import { epilogue, finite, fma } from './gemm';
+import { claim, epilogue, finite, fma, SYNC_BYTES } from './gemm';
 
 /**
  * C[m0:m1, n0:n1] (+)= A·Bᵀ with A (M×K) and B (N×K) both row-major: every C element is a dot product
@@ -19,13 +19,16 @@ import { epilogue, finite, fma } from './gemm';
  * +0·b = ±0 for a finite b, and adding ±0 to an accumulator that starts at +0 never changes it, so
  * the sums are the same bit for bit. NOTE: 0·∞ and 0·NaN are NaN, so nothing is skipped unless
  * every value in this call's rows of B is finite (one pass over them, when a chunk first could be).
- * list: K bytes of scratch for the chunk offsets.
+ * list: K bytes of scratch for the chunk offsets. finiteB: 0, or where the finiteness of B's rows
+ * n0..n1 is kept between calls (−1: not checked yet).
  */
 export function gemmNTBlock(M: i32, N: i32, K: i32, a: usize, b: usize, beta: i32, c: usize, m0: i32, m1: i32,
-                            n0: i32, n1: i32, bias: usize, relu: bool, list: usize): void {
+                            n0: i32, n1: i32, bias: usize, relu: bool, list: usize, finiteB: usize): void {
   const K4 = K & ~3;
   const rowA = <usize>K * 4;
-  let skip = -1; // whether zeros may be skipped: -1 until some chunk could be, then 0 or 1 (B all finite)
+  // Whether zeros may be skipped: -1 until some chunk could be, then 0 or 1 (B's rows n0..n1 all
+  // finite); kept at finiteB (when not 0) for the next call on the same rows of B.
+  let skip = finiteB ? load<i32>(finiteB) : -1;
   let scan = true; // false once a block of A had no zero chunk: then A is taken as dense (the list holds every chunk)
   const all = list + <usize>K4;
   let m = m0;
@@ -34,6 +37,7 @@ export function gemmNTBlock(M: i32, N: i32, K: i32, a: usize, b: usize, beta: i3
     let end = scan ? chunks(a0, a1, a2, K4, skip != 0, list) : all;
     if (skip < 0 && end < all) {
       skip = finite(b + <usize>n0 * rowA, (n1 - n0) * K) ? 1 : 0;
+      if (finiteB) store<i32>(finiteB, skip);
       if (!skip) end = chunks(a0, a1, a2, K4, false, list);
     }
     if (end == all) scan = false;
@@ -94,6 +98,7 @@ export function gemmNTBlock(M: i32, N: i32, K: i32, a: usize, b: usize, beta: i3
     let end = scan ? chunks(a0, a0, a0, K4, skip != 0, list) : all;
     if (skip < 0 && end < all) {
       skip = finite(b + <usize>n0 * rowA, (n1 - n0) * K) ? 1 : 0;
+      if (finiteB) store<i32>(finiteB, skip);
       if (!skip) end = chunks(a0, a0, a0, K4, false, list);
     }
     let n = n0;
@@ -145,26 +150,42 @@ export function gemmNTBlock(M: i32, N: i32, K: i32, a: usize, b: usize, beta: i3
   store<f32>(at, epilogue(v, bias, n, 0, 0, relu));
 }
 
+/** The most ranges gemmNT's threads start from: one counter each in the zeroed SYNC_BYTES. */
+const RANGES: i32 = SYNC_BYTES / 4;
+
 /**
- * Thread `tid` of `nt`: its share of C = A·Bᵀ (+C) (+ bias) (then ReLU): a range of C's columns when
- * C is wider than tall, else of its rows. By columns (a dense layer's output neurons, N = OUT) each
- * thread reads only its own rows of B = W, about the rows it updates in the optimizer's step (which
- * splits W the same way), where by rows (the batch) every thread would read all of W: with two
- * threads, a W1 step ran ~10–45 µs faster.
+ * Thread `tid` of `nt`: its share of C = A·Bᵀ (+C) (+ bias) (then ReLU). C is cut into one range
+ * per thread — of its columns when C is wider than tall, else of its rows — and each range into
+ * blocks of three rows, taken one at a time from the range's counter. A thread takes from its own
+ * range first, then from the others': when one thread is late (shared machines stop a thread now
+ * and then), the rest finish its range instead of waiting for it. By columns (a dense layer's output
+ * neurons, N = OUT) a thread mostly reads its own rows of B = W, about the rows it updates in the
+ * optimizer's step (which splits W the same way); by rows every thread would read all of W. Every
+ * block's sums are the same whichever thread computes it.
+ * scratch: SYNC_BYTES of zeroed counters, then gemmNTScratchBytes(K) per thread.
  */
 export function gemmNT(M: i32, N: i32, K: i32, a: usize, b: usize, beta: i32, c: usize, bias: usize, relu: bool, scratch: usize,
                        tid: i32, nt: i32): void {
-  const list = (scratch + <usize>(tid * gemmNTScratchBytes(K)) + 63) & ~63; // a cache line of its own: no false sharing
-  if (N > M) {
-    const blocks = (N + 2) / 3;
-    gemmNTBlock(M, N, K, a, b, beta, c, 0, M, min(N, ((blocks * tid) / nt) * 3), min(N, ((blocks * (tid + 1)) / nt) * 3), bias, relu, list);
-    return;
+  const own = (scratch + SYNC_BYTES + <usize>(tid * gemmNTScratchBytes(K)) + 63) & ~63; // cache lines of its own
+  const list = own + 64; // after the finiteness of B's rows, per range
+  const ranges = min(nt, RANGES);
+  for (let r = 0; r < ranges; r++) store<i32>(own + <usize>r * 4, -1);
+  const byColumns = N > M;
+  const blocks = byColumns ? (N + 2) / 3 : (M + 2) / 3;
+  for (let i = 0; i < ranges; i++) {
+    const r = (tid + i) % ranges;
+    const lo = min(byColumns ? N : M, ((blocks * r) / ranges) * 3), hi = min(byColumns ? N : M, ((blocks * (r + 1)) / ranges) * 3);
+    const m0 = byColumns ? 0 : lo, m1 = byColumns ? M : hi; // the range's rows, taken three at a time
+    const n0 = byColumns ? lo : 0, n1 = byColumns ? hi : N;
+    if (m1 <= m0 || n1 <= n0) continue;
+    const counter = scratch + <usize>r * 4;
+    for (let j = claim(counter); m0 + 3 * j < m1; j = claim(counter)) {
+      gemmNTBlock(M, N, K, a, b, beta, c, m0 + 3 * j, min(m1, m0 + 3 * j + 3), n0, n1, bias, relu, list, own + <usize>r * 4);
+    }
   }
-  const blocks = (M + 2) / 3;
-  gemmNTBlock(M, N, K, a, b, beta, c, min(M, ((blocks * tid) / nt) * 3), min(M, ((blocks * (tid + 1)) / nt) * 3), 0, N, bias, relu, list);
 }
 
-/** Bytes of scratch gemmNT needs per thread (its list of chunks, from the first 64-byte boundary in its share). */
+/** Bytes of scratch gemmNT needs per thread after the counters (from the first 64-byte boundary in its share: the finiteness of each range's B, its list of chunks). */
 export function gemmNTScratchBytes(K: i32): i32 {
-  return ((K + 63) & ~63) + 64;
+  return 64 + 64 + ((K + 63) & ~63);
 }
