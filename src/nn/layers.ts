@@ -337,8 +337,9 @@ export class Sequential extends Module {
    * ReLUs is the ReLU of its largest value, max(relu(z)) = relu(max(z)), so the outputs are the same
    * and so are the gradients (where a window's largest value is > 0 both orders pick the same input
    * for it; where it is ≤ 0 the whole window's gradient is 0 either way). The ReLU and its gradient
-   * then touch the pooled map, a quarter of the values for 2×2 windows. (NOTE: a window of NaNs
-   * alone, from weights that are already NaN, may pool to a different non-number.)
+   * then touch the pooled map, a quarter of the values for 2×2 windows. (NOTE: the one exception is a
+   * window whose values are all NaN — weights already NaN: it can come out 0 where the layers run one
+   * by one give −∞.)
    */
   forward(x: Tensor): Tensor {
     let y = x;
