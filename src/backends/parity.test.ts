@@ -438,6 +438,16 @@ test('a batch gathered ahead on a worker thread is the batch asked for, bit for 
   }
 });
 
+/** C (M×N) is NaN exactly where `nan(i, j)` says, and finite elsewhere. */
+function nanWhere(c: Data, M: number, N: number, nan: (i: number, j: number) => boolean, name: string): void {
+  for (let i = 0; i < M; i++) {
+    for (let j = 0; j < N; j++) {
+      const v = c[i * N + j];
+      assert.equal(nan(i, j) ? Number.isNaN(v) : Number.isFinite(v), true, `${name}: C[${i},${j}] = ${v}, expected ${nan(i, j) ? 'NaN' : 'a finite number'}`);
+    }
+  }
+}
+
 test('gemm: 0·∞ and 0·NaN give NaN on every backend (no shortcut for zeros in A or B)', async () => {
   await threaded.ready();
   // op(A)[:,2] and op(A)[:,4] are zero, op(B)[2,1] = ∞ and op(B)[4,3] = NaN, so by the definition
@@ -453,13 +463,7 @@ test('gemm: 0·∞ and 0·NaN give NaN on every backend (no shortcut for zeros i
       for (const [label, k] of [['reference', ref] as [string, Backend], ...backends]) {
         const c = k.alloc(M * N, 'float32');
         k.gemm(ta, tb, M, N, K, copy(k, a), copy(k, bb), 0, c);
-        for (let i = 0; i < M; i++) {
-          for (let j = 0; j < N; j++) {
-            const v = c[i * N + j];
-            assert.equal(j === 1 || j === 3 ? Number.isNaN(v) : Number.isFinite(v), true,
-              `${label}: gemm ${M}×${N}×${K} ${ta} ${tb}: C[${i},${j}] = ${v}, expected ${j === 1 || j === 3 ? 'NaN' : 'a finite number'}`);
-          }
-        }
+        nanWhere(c, M, N, (i, j) => j === 1 || j === 3, `${label}: gemm ${M}×${N}×${K} ${ta} ${tb}`);
       }
     }
   }
@@ -474,13 +478,7 @@ test('gemm: 0·∞ and 0·NaN give NaN on every backend (no shortcut for zeros i
     for (const [label, k] of [['reference', ref] as [string, Backend], ...backends]) {
       const c = k.alloc(M * N, 'float32');
       k.gemm(ta, false, M, N, K, copy(k, a), copy(k, bb), 0, c);
-      for (let i = 0; i < M; i++) {
-        for (let j = 0; j < N; j++) {
-          const v = c[i * N + j];
-          assert.equal(i === 2 || i === 4 ? Number.isNaN(v) : Number.isFinite(v), true,
-            `${label}: gemm ${M}×${N}×${K} ${ta} false: C[${i},${j}] = ${v}, expected ${i === 2 || i === 4 ? 'NaN' : 'a finite number'}`);
-        }
-      }
+      nanWhere(c, M, N, (i) => i === 2 || i === 4, `${label}: gemm ${M}×${N}×${K} ${ta} false`);
     }
   }
 });
@@ -489,7 +487,7 @@ test('gemm: skipping the zeros of A·Bᵀ leaves every other value the same, bit
   await threaded.ready();
   // Rows of A with runs of zeros (and a −0, which is not skipped), as MNIST images and ReLU outputs have.
   // The same product again with one NaN in B turns the skipping off for the whole call (0·NaN is NaN);
-  // every column but the NaN's must come out with the same bits. M ≥ N, so every thread sees all of B.
+  // every column but the NaN's must come out with the same bits. M ≥ N, so every thread's blocks span all of B.
   for (const [M, N, K] of [[64, 40, 784], [11, 10, 37], [200, 128, 130]]) {
     const a = rand(ref, M * K), bb = rand(ref, N * K), bias = rand(ref, N);
     for (let i = 0; i < M; i++) {

@@ -29,18 +29,16 @@ export function gemmNTBlock(M: i32, N: i32, K: i32, a: usize, b: usize, beta: i3
   // Whether zeros may be skipped: -1 until some chunk could be, then 0 or 1 (B's rows n0..n1 all
   // finite); kept at finiteB (when not 0) for the next call on the same rows of B.
   let skip = finiteB ? load<i32>(finiteB) : -1;
-  let scan = true; // false once a block of A had no zero chunk: then A is taken as dense (the list holds every chunk)
   const all = list + <usize>K4;
   let m = m0;
   for (; m + 3 <= m1; m += 3) {
     const a0 = a + <usize>m * rowA, a1 = a0 + rowA, a2 = a1 + rowA;
-    let end = scan ? chunks(a0, a1, a2, K4, skip != 0, list) : all;
+    let end = chunks(a0, a1, a2, K4, skip != 0, list);
     if (skip < 0 && end < all) {
       skip = finite(b + <usize>n0 * rowA, (n1 - n0) * K) ? 1 : 0;
       if (finiteB) store<i32>(finiteB, skip);
       if (!skip) end = chunks(a0, a1, a2, K4, false, list);
     }
-    if (end == all) scan = false;
     // Skipping fewer than a fifth of the chunks does not pay for reading the list (~15% slower a chunk):
     // then the loops take every chunk (the zero ones add nothing, as above).
     const dense = <i32>(end - list) * 5 >= K4 * 4;
@@ -95,7 +93,7 @@ export function gemmNTBlock(M: i32, N: i32, K: i32, a: usize, b: usize, beta: i3
   }
   for (; m < m1; m++) {
     const a0 = a + <usize>m * rowA;
-    let end = scan ? chunks(a0, a0, a0, K4, skip != 0, list) : all;
+    let end = chunks(a0, a0, a0, K4, skip != 0, list);
     if (skip < 0 && end < all) {
       skip = finite(b + <usize>n0 * rowA, (n1 - n0) * K) ? 1 : 0;
       if (finiteB) store<i32>(finiteB, skip);

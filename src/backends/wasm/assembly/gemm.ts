@@ -24,7 +24,10 @@ export const NR: i32 = 8;
 export const KC: i32 = 256;
 export const MC: i32 = 120; // a multiple of MR
 export const NC: i32 = 2048;
-export const TILE_BYTES: i32 = 256 + MR * KC * 4; // one MR×NR tile of C (edge tiles go through it), then an A panel's kept rows
+/** Bytes for one MR×NR tile of C (edge tiles go through it). */
+const C_TILE_BYTES: i32 = 256;
+/** A thread's tile scratch: a tile of C, then the kept rows of an A panel (tile()). */
+export const TILE_BYTES: i32 = C_TILE_BYTES + MR * KC * 4;
 
 /** Bytes of the lists of kept rows that go with a block of packed B: per panel, a count and up to KC row numbers. */
 const LIST_BYTES: i32 = (NC / NR) * (KC + 1) * 4;
@@ -154,14 +157,14 @@ let aIsFinite: i32 = -1;
 
 /**
  * One tile through the micro-kernel; when its B panel kept only the rows in `list`, the A panel's
- * rows for those k are gathered first (to tmp + 256), so the kernel runs its one loop on both.
+ * rows for those k are gathered first (after the tile of C in tmp), so the kernel runs its one loop on both.
  * (Reading A at listed rows inside the kernel made V8 load all six broadcasts at once and spill.)
  */
 @inline function tile(kb: i32, pa: usize, pb: usize, list: usize, c: usize, ldc: i32, overwrite: bool, rows: i32, cols: i32,
                       tmp: usize, biasCol: usize, biasRow: usize, relu: bool): void {
   if (list) {
     const kept = load<i32>(list);
-    const dst = tmp + 256;
+    const dst = tmp + C_TILE_BYTES;
     let out = dst;
     for (let at = list + 4, end = at + <usize>kept * 4; at < end; at += 4) {
       const src = pa + <usize>load<u32>(at);
