@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WasmBackend } from './index.js';
-import type { WorkerInit } from './pool.js';
+import { READY, type WorkerInit } from './pool.js';
 
 /** The WorkerInit each worker of a new backend would start with (no thread is started). */
 function workerInits(oversubscribed: boolean): WorkerInit[] {
@@ -23,4 +23,37 @@ test('an oversubscribed pool says so, and a one-thread backend never is', () => 
   const spawn = () => ({ terminate: () => {} });
   assert.equal(new WasmBackend({ threads: 3, oversubscribed: true, spawn }).oversubscribed, true);
   assert.equal(new WasmBackend({ threads: 1, oversubscribed: true }).oversubscribed, false);
+});
+
+test('a part that no worker has taken is run by the calling thread, with the same numbers', { timeout: 60000 }, async () => {
+  // Workers that report for duty and then never run: every part of every job is left to the caller.
+  const idle = (init: WorkerInit) => {
+    Atomics.add(new Int32Array(init.memory.buffer, init.control, READY + 1), READY, 1);
+    return { terminate: () => {} };
+  };
+  const two = new WasmBackend({ threads: 2, spawn: idle });
+  const one = new WasmBackend({ threads: 1 });
+  await two.ready();
+  const random = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(seed + i * 12.9898) * 43758.5453 % 1);
+  // A dense layer's product (A·Bᵀ, shared out by work stealing) and an SGD update (split by thread index).
+  const [M, N, K] = [64, 128, 784];
+  const a = random(M * K, 1), w = random(N * K, 2);
+  const results = [two, one].map((b) => {
+    const y = b.empty(M * N, 'float32') as Float32Array;
+    b.gemm(false, true, M, N, K, a, w, 0, y);
+    const p = Float32Array.from(w), g = random(N * K, 3);
+    b.sgdStep(p, g, null, 0.1, 0, 0);
+    return [Array.from(y), Array.from(p)];
+  });
+  assert.deepEqual(results[0], results[1]);
+  // A batch gathered ahead: posted to worker 1 after the next threaded kernel, run by the caller when it is needed.
+  const bytes = Uint8Array.from({ length: 1 << 21 }, (_, i) => (i * 7) % 256);
+  const rows = [5, 900, 17], rowLen = 784;
+  two.gatherBytesAhead!(bytes, rows, rowLen, 255);
+  two.sgdStep(new Float32Array(1 << 17), new Float32Array(1 << 17), null, 0.1, 0, 0);
+  const got = two.gathered!(bytes, rows, rowLen, 255, 'step');
+  assert.ok(got, 'the batch was gathered ahead');
+  const want = rows.flatMap((r) => Array.from(bytes.subarray(r * rowLen, (r + 1) * rowLen), (v) => Math.fround(v / 255)));
+  assert.deepEqual(Array.from(got!), want);
+  two.close();
 });
