@@ -55,6 +55,21 @@ export interface Pool2dGeometry {
 }
 
 /** Adam's settings for one update; the rule itself is `adamUpdate` in src/optim/adam.ts. */
+/** One parameter's arrays for an SGD step: values, gradient, velocity (null without momentum). */
+export interface SgdTensor {
+  p: Data;
+  g: Data;
+  v: Data | null;
+}
+
+/** One parameter's arrays for an Adam step: values, gradient, first and second moments. */
+export interface AdamTensor {
+  p: Data;
+  g: Data;
+  m: Data;
+  v: Data;
+}
+
 export interface AdamHyper {
   lr: number; beta1: number; beta2: number; eps: number; weightDecay: number;
   /** 1-based step count, for the bias correction. */
@@ -203,8 +218,8 @@ export interface Backend {
 
   /** = `softmaxBackward` in src/ops/softmax.ts. */
   softmaxBackward?(y: Data, dy: Data, rows: number, cols: number, dx: Data, log: boolean): boolean;
-  /** = `sgdUpdate` in src/optim/sgd.ts (v null: no momentum). */
-  sgdStep?(p: Data, g: Data, v: Data | null, lr: number, momentum: number, weightDecay: number): boolean;
-  /** = `adamUpdate` in src/optim/adam.ts. */
-  adamStep?(p: Data, g: Data, m: Data, v: Data, h: AdamHyper): boolean;
+  /** = `sgdUpdate` in src/optim/sgd.ts on every tensor of the list, all in one call (v null: no momentum). */
+  sgdSteps?(list: readonly SgdTensor[], lr: number, momentum: number, weightDecay: number): boolean;
+  /** = `adamUpdate` in src/optim/adam.ts on every tensor of the list, all in one call. */
+  adamSteps?(list: readonly AdamTensor[], h: AdamHyper): boolean;
 }

@@ -142,7 +142,7 @@ for (const [label, b] of backends) {
       for (const momentum of [true, false]) {
         const [lr, mu, wd] = momentum ? [0.1, 0.9, 1e-4] : [0.1, 0, 0];
         fastPath(`sgd momentum=${momentum} n=${n}`, b, [x, g, m], [n, n],
-          sgd(momentum)((p, gg, v) => sgdUpdate(p, gg, v, lr, mu, wd)), sgd(momentum)((p, gg, v) => b.sgdStep!(p, gg, v, lr, mu, wd)));
+          sgd(momentum)((p, gg, v) => sgdUpdate(p, gg, v, lr, mu, wd)), sgd(momentum)((p, gg, v) => b.sgdSteps!([{ p, g: gg, v }], lr, mu, wd)));
       }
       const hyper = { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, step: 3 };
       const adam = (step: (p: Data, g: Data, m: Data, v: Data) => void | boolean) => ([p, gg, mm, vv]: Data[], [po, mo, vo]: Data[]) => {
@@ -150,7 +150,7 @@ for (const [label, b] of backends) {
         return step(po, gg, mo, vo);
       };
       fastPath(`adam n=${n}`, b, [x, g, m, v], [n, n, n],
-        adam((p, gg, mm, vv) => adamUpdate(p, gg, mm, vv, hyper)), adam((p, gg, mm, vv) => b.adamStep!(p, gg, mm, vv, hyper)));
+        adam((p, gg, mm, vv) => adamUpdate(p, gg, mm, vv, hyper)), adam((p, gg, mm, vv) => b.adamSteps!([{ p, g: gg, m: mm, v: vv }], hyper)));
       for (const p of [0, 0.2, 0.5, 0.9]) {
         same(`dropoutMask n=${n} p=${p}`, b, [], [n], (k, _, [o]) => k.dropoutMask(o, p, 12345 + n), 0);
       }
@@ -164,6 +164,25 @@ for (const [label, b] of backends) {
         k.sumRows(yy, rows, cols, o2, true);
       });
     }
+  });
+
+  test(`${label}: an optimizer step over many tensors at once gives each the numbers of a step on it alone`, async () => {
+    await threaded.ready();
+    // Sizes that end mid-group of four, so the threads' shares of the list cut tensors at odd places.
+    const sizes = [1, 3, 17, 1031, 100003, 6, 40000];
+    const hyper = { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, step: 3 };
+    const start = sizes.map((n) => [rand(ref, n), rand(ref, n), rand(ref, n), rand(ref, n, 0, 1)]);
+    const fresh = () => start.map((arrays) => arrays.map((a) => copy(b, a)));
+    for (const momentum of [0, 0.9]) {
+      const together = fresh(), alone = fresh();
+      b.sgdSteps!(together.map(([p, g, v]) => ({ p, g, v: momentum ? v : null })), 0.1, momentum, 1e-4);
+      for (const [p, g, v] of alone) b.sgdSteps!([{ p, g, v: momentum ? v : null }], 0.1, momentum, 1e-4);
+      assert.deepEqual(together.map((t) => t.map((a) => Array.from(a))), alone.map((t) => t.map((a) => Array.from(a))), `sgd momentum ${momentum}`);
+    }
+    const together = fresh(), alone = fresh();
+    b.adamSteps!(together.map(([p, g, m, v]) => ({ p, g, m, v })), hyper);
+    for (const [p, g, m, v] of alone) b.adamSteps!([{ p, g, m, v }], hyper);
+    assert.deepEqual(together.map((t) => t.map((a) => Array.from(a))), alone.map((t) => t.map((a) => Array.from(a))), 'adam');
   });
 
   test(`${label}: per-channel sums and affine maps (batch norm)`, async () => {

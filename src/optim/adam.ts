@@ -1,11 +1,11 @@
 // Adam: gradient descent with a step size of its own for every weight.
-import type { AdamHyper, Data } from '../backends/backend.js';
+import type { AdamHyper, AdamTensor, Data } from '../backends/backend.js';
 import { backend } from '../backends/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { Optimizer, type OptimizerState } from './optimizer.js';
 
 /**
- * Adam's update of every weight, in place (the definition; Backend.adamStep is a fast path of it):
+ * Adam's update of every weight, in place (the definition; Backend.adamSteps is a fast path of it):
  *   m ← β1·m + (1−β1)·g            running mean of the gradient (first moment)
  *   v ← β2·v + (1−β2)·g²           running mean of its square (second moment)
  *   m̂ = m/(1−β1ᵗ),  v̂ = v/(1−β2ᵗ)   bias correction: m and v start at 0, so early means are too small
@@ -83,6 +83,7 @@ export class Adam extends Optimizer {
 
   step(): void {
     this.t++;
+    const list: AdamTensor[] = [];
     for (const p of this.params) {
       if (!p.grad) continue;
       let s = this.moments.get(p);
@@ -90,9 +91,11 @@ export class Adam extends Optimizer {
         s = { m: this.state(p.size, p.dtype), v: this.state(p.size, p.dtype) };
         this.moments.set(p, s);
       }
-      const h = { lr: this.lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: this.weightDecay, step: this.t };
-      const b = backend();
-      if (!b.adamStep?.(p.data, p.grad.data, s.m, s.v, h)) adamUpdate(p.data, p.grad.data, s.m, s.v, h);
+      list.push({ p: p.data, g: p.grad.data, m: s.m, v: s.v });
     }
+    const h = { lr: this.lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: this.weightDecay, step: this.t };
+    // Every parameter in one call where the backend can (one kernel for the whole model), else one by one.
+    if (list.length === 0 || backend().adamSteps?.(list, h)) return;
+    for (const { p, g, m, v } of list) adamUpdate(p, g, m, v, h);
   }
 }

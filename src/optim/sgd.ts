@@ -1,11 +1,11 @@
 // Stochastic gradient descent, with momentum and weight decay.
-import type { Data } from '../backends/backend.js';
+import type { Data, SgdTensor } from '../backends/backend.js';
 import { backend } from '../backends/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { Optimizer, type OptimizerState } from './optimizer.js';
 
 /**
- * The SGD update of every weight, in place (the definition; Backend.sgdStep is a fast path of it):
+ * The SGD update of every weight, in place (the definition; Backend.sgdSteps is a fast path of it):
  *   g′ = g + wd·p                      (L2 weight decay, added to the gradient)
  *   with momentum:  v ← μ·v + g′,  p ← p − lr·v
  *   without (v null):              p ← p − lr·g′
@@ -86,6 +86,7 @@ export class SGD extends Optimizer {
   }
 
   step(): void {
+    const list: SgdTensor[] = [];
     for (const p of this.params) {
       if (!p.grad) continue;
       let v: Data | null = null;
@@ -93,14 +94,11 @@ export class SGD extends Optimizer {
         v = this.velocity.get(p) ?? this.state(p.size, p.dtype);
         this.velocity.set(p, v);
       }
-      if (this.nesterov) {
-        nesterovUpdate(p.data, p.grad.data, v!, this.lr, this.momentum, this.weightDecay);
-        continue;
-      }
-      const b = backend();
-      if (!b.sgdStep?.(p.data, p.grad.data, v, this.lr, this.momentum, this.weightDecay)) {
-        sgdUpdate(p.data, p.grad.data, v, this.lr, this.momentum, this.weightDecay);
-      }
+      if (this.nesterov) nesterovUpdate(p.data, p.grad.data, v!, this.lr, this.momentum, this.weightDecay);
+      else list.push({ p: p.data, g: p.grad.data, v });
     }
+    // Every parameter in one call where the backend can (one kernel for the whole model), else one by one.
+    if (list.length === 0 || backend().sgdSteps?.(list, this.lr, this.momentum, this.weightDecay)) return;
+    for (const { p, g, v } of list) sgdUpdate(p, g, v, this.lr, this.momentum, this.weightDecay);
   }
 }

@@ -8,7 +8,8 @@
 // threads. Tensors live inside the memory, so kernels get byte offsets and nothing is copied
 // around a call; arrays from elsewhere (a plain Float32Array) are copied in and out, and float64
 // arrays (gradient checks) run on the reference kernels.
-import type { AdamHyper, Backend, BinaryOp, Conv2dGeometry, Data, Epilogue, Lifetime, Pool2dGeometry, ReduceOp, ScalarFunction } from '../backend.js';
+import type { AdamHyper, AdamTensor, Backend, BinaryOp, Conv2dGeometry, Data, Epilogue, Lifetime, Pool2dGeometry, ReduceOp, ScalarFunction,
+  SgdTensor } from '../backend.js';
 import { referenceBackend as ref } from '../reference/index.js';
 import * as bins from './generated/kernels.js';
 import { ThreadPool, controlBytes, type SpawnThread } from './pool.js';
@@ -497,21 +498,39 @@ export class WasmBackend implements Backend {
     return true;
   }
 
-  /** = sgdUpdate in src/optim/sgd.ts */
-  sgdStep(p: Data, g: Data, v: Data | null, lr: number, momentum: number, weightDecay: number): boolean {
-    if (!f32(p, g, v)) return false;
-    this.threaded('sgdStep', this.nt(p.length, SMALL_ELEMENTS),
-      [out(p as Float32Array), g as Float32Array, v ? out(v as Float32Array) : null, p.length, lr, momentum, weightDecay]);
+  /** = sgdUpdate in src/optim/sgd.ts, on every tensor of the list in one kernel call */
+  sgdSteps(list: readonly SgdTensor[], lr: number, momentum: number, weightDecay: number): boolean {
+    if (!list.every(({ p, g, v }) => f32(p, g, v))) return false;
+    this.optimizerStep('sgdSteps', list.map(({ p, g, v }) => [p, g, v, null]), [lr, momentum, weightDecay]);
     return true;
   }
 
-  /** = adamUpdate in src/optim/adam.ts (the bias corrections c1, c2 computed here once per step) */
-  adamStep(p: Data, g: Data, m: Data, v: Data, h: AdamHyper): boolean {
-    if (!f32(p, g, m, v)) return false;
+  /** = adamUpdate in src/optim/adam.ts, on every tensor of the list (the bias corrections c1, c2 computed here once per step) */
+  adamSteps(list: readonly AdamTensor[], h: AdamHyper): boolean {
+    if (!list.every(({ p, g, m, v }) => f32(p, g, m, v))) return false;
     const c1 = 1 - Math.pow(h.beta1, h.step);
     const c2 = 1 - Math.pow(h.beta2, h.step);
-    this.threaded('adamStep', this.nt(p.length, SMALL_ELEMENTS), [out(p as Float32Array), g as Float32Array, out(m as Float32Array),
-      out(v as Float32Array), p.length, h.lr, h.beta1, h.beta2, h.eps, h.weightDecay, c1, c2]);
+    this.optimizerStep('adamSteps', list.map(({ p, g, m, v }) => [p, g, m, v]),
+      [h.lr, h.beta1, h.beta2, h.eps, h.weightDecay, c1, c2]);
     return true;
+  }
+
+  /**
+   * One optimizer kernel over several tensors: a table of their offsets (p, g, two state arrays or
+   * 0, length; the layout in assembly/elementwise.ts), and the threads share out all their elements.
+   */
+  private optimizerStep(kernel: 'sgdSteps' | 'adamSteps', tensors: Array<[Data, Data, Data | null, Data | null]>, hyper: number[]): void {
+    const n = tensors.reduce((s, [p]) => s + p.length, 0);
+    const nt = this.nt(n, SMALL_ELEMENTS);
+    this.call((c) => {
+      const entry = this.k.tensorEntryInts();
+      const table = new Int32Array(tensors.length * entry);
+      tensors.forEach(([p, g, s1, s2], i) => {
+        const state = (s: Data | null) => (s ? c.pointer(out(s as Float32Array)) : 0);
+        table.set([c.pointer(out(p as Float32Array)), c.pointer(g as Float32Array), state(s1), state(s2), p.length], i * entry);
+      });
+      c.threaded(kernel, nt, [table, tensors.length, ...hyper] as ThreadedArgs<typeof kernel>);
+    });
+    if (nt > 1 && this.ahead) this.postAhead();
   }
 }

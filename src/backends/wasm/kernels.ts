@@ -41,10 +41,10 @@ export interface ThreadedKernels {
   sumRows(dy: Ptr, rows: number, cols: number, out: Ptr, accumulate: number, ...t: Threads): void;
   channelSums(a: Ptr, b: Ptr, shiftA: Ptr, shiftB: Ptr, N: number, C: number, S: number, sumA: Ptr, sumAB: Ptr, ...t: Threads): void;
   channelAffine(x: Ptr, p: Ptr, z: Ptr, q: Ptr, r: Ptr, N: number, C: number, S: number, out: Ptr, ...t: Threads): void;
-  sgdStep(p: Ptr, g: Ptr, v: Ptr, n: number, lr: number, momentum: number, weightDecay: number, ...t: Threads): void;
+  sgdSteps(table: Ptr, count: number, lr: number, momentum: number, weightDecay: number, ...t: Threads): void;
   gatherRows(src: Ptr, rows: Ptr, count: number, rowLen: number, divisor: number, out: Ptr, ...t: Threads): void;
-  adamStep(p: Ptr, g: Ptr, m: Ptr, v: Ptr, n: number, lr: number, beta1: number, beta2: number, eps: number, weightDecay: number,
-           c1: number, c2: number, ...t: Threads): void;
+  adamSteps(table: Ptr, count: number, lr: number, beta1: number, beta2: number, eps: number, weightDecay: number,
+            c1: number, c2: number, ...t: Threads): void;
 }
 
 /** Kernels that run on the calling thread alone. */
@@ -66,6 +66,8 @@ export interface KernelInfo {
   gemmScratchBytes(): number;
   gemmNTScratchBytes(K: number): number;
   gemmSharedScratchBytes(nt: number): number;
+  /** i32 values per tensor in an optimizer kernel's table (sgdSteps, adamSteps). */
+  tensorEntryInts(): number;
   convScratchBytes(C: number, KH: number, KW: number, OH: number, OW: number): number;
   /** Spins at the kernels' barriers before sleeping, for the calling thread's instance. */
   setSpin(spins: number): void;
@@ -76,7 +78,7 @@ export type KernelExports = ThreadedKernels & SingleKernels & KernelInfo;
 /** The names of the threaded kernels, in the order workers index them. */
 export const THREADED_KERNELS: ReadonlyArray<keyof ThreadedKernels> = ['gemm', 'gemmNT', 'conv2d', 'conv2dBackwardInput',
   'conv2dBackwardFilter', 'sumParts', 'maxPool2d', 'maxPool2dBackward', 'avgPool2d', 'avgPool2dBackward', 'binary', 'relu',
-  'reluBackward', 'scale', 'axpy', 'addRowVector', 'sumRows', 'sgdStep', 'adamStep', 'channelSums', 'channelAffine', 'gatherRows'];
+  'reluBackward', 'scale', 'axpy', 'addRowVector', 'sumRows', 'sgdSteps', 'adamSteps', 'channelSums', 'channelAffine', 'gatherRows'];
 
 type View = Float32Array | Int32Array | Uint8Array;
 
@@ -126,6 +128,11 @@ export class KernelCall {
   single<K extends keyof SingleKernels>(kernel: K, args: SingleArgs<K>): ReturnType<SingleKernels[K]> {
     const a = this.marshal(args as ReadonlyArray<Arg<Ptr> | number>, 0);
     return (this.k[kernel] as (...a: number[]) => ReturnType<SingleKernels[K]>).apply(null, a);
+  }
+
+  /** The byte offset of an array argument, as the kernel would get it (for a table of offsets the kernel reads). */
+  pointer(a: View | Out | null): number {
+    return this.offset(a);
   }
 
   finish(): void {

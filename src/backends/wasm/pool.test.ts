@@ -42,7 +42,7 @@ test('a part that no worker has taken is run by the calling thread, with the sam
     const y = b.empty(M * N, 'float32') as Float32Array;
     b.gemm(false, true, M, N, K, a, w, 0, y);
     const p = Float32Array.from(w), g = random(N * K, 3);
-    b.sgdStep(p, g, null, 0.1, 0, 0);
+    b.sgdSteps([{ p, g, v: null }], 0.1, 0, 0);
     return [Array.from(y), Array.from(p)];
   });
   assert.deepEqual(results[0], results[1]);
@@ -50,7 +50,7 @@ test('a part that no worker has taken is run by the calling thread, with the sam
   const bytes = Uint8Array.from({ length: 1 << 21 }, (_, i) => (i * 7) % 256);
   const rows = [5, 900, 17], rowLen = 784;
   two.gatherBytesAhead!(bytes, rows, rowLen, 255);
-  two.sgdStep(new Float32Array(1 << 17), new Float32Array(1 << 17), null, 0.1, 0, 0);
+  two.sgdSteps([{ p: new Float32Array(1 << 17), g: new Float32Array(1 << 17), v: null }], 0.1, 0, 0);
   const got = two.gathered!(bytes, rows, rowLen, 255, 'step');
   assert.ok(got, 'the batch was gathered ahead');
   const want = rows.flatMap((r) => Array.from(bytes.subarray(r * rowLen, (r + 1) * rowLen), (v) => Math.fround(v / 255)));

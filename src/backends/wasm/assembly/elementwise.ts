@@ -101,13 +101,51 @@ export function sumRows(dy: usize, rows: i32, cols: i32, out: usize, accumulate:
   }
 }
 
+// ---- optimizer steps: every parameter of a model updated in one call ----
+// A table in memory lists the tensors, TENSOR_ENTRY i32 each: p, g, then the state (v for SGD, 0
+// without momentum; m and v for Adam), then the length n. The threads share out all the tensors'
+// elements in groups of four (a tensor's last group may be shorter), so one call updates a model
+// however its weights are divided into tensors, and each element takes the same path (SIMD lanes,
+// or the scalar loop for a tensor's last n mod 4) whichever thread updates it.
+
+const TENSOR_ENTRY: i32 = 5;
+
+/** i32 values per tensor in the table. */
+export function tensorEntryInts(): i32 {
+  return TENSOR_ENTRY;
+}
+
+/** Thread tid's share of the groups of four in the table's tensors: calls update(entry, from, to) for each piece. */
+@inline function eachShare(table: usize, count: i32, tid: i32, nt: i32, update: (entry: usize, from: i32, to: i32) => void): void {
+  let groups = 0;
+  for (let i = 0; i < count; i++) groups += (load<i32>(table + <usize>(i * TENSOR_ENTRY + 4) * 4) + 3) >> 2;
+  const g0 = <i32>((<i64>groups * tid) / nt), g1 = <i32>((<i64>groups * (tid + 1)) / nt);
+  let first = 0; // the first group of tensor i
+  for (let i = 0; i < count && first < g1; i++) {
+    const entry = table + <usize>(i * TENSOR_ENTRY) * 4;
+    const n = load<i32>(entry, 16);
+    const from = max(g0 - first, 0), to = min(g1 - first, (n + 3) >> 2);
+    if (from < to) update(entry, from << 2, min(to << 2, n));
+    first += (n + 3) >> 2;
+  }
+}
+
+let sgdLr: f32 = 0, sgdMomentum: f32 = 0, sgdWd: f32 = 0;
+
 /**
- * SGD, a fast path of sgdUpdate (src/optim/sgd.ts): g' = g + wd·p; with momentum v = μ·v + g', p −= lr·v; without (v = 0): p −= lr·g'.
+ * SGD, a fast path of sgdUpdate (src/optim/sgd.ts) on every tensor of the table: g' = g + wd·p;
+ * with momentum v = μ·v + g', p −= lr·v; without (v = 0): p −= lr·g'.
  * Four lanes at a time: f32x4 mul/add/sub round each lane exactly as the scalar f32 operations do
- * (no fused multiply-add here), so the result does not depend on where the vector loop ends.
+ * (no fused multiply-add here).
  */
-export function sgdStep(p: usize, g: usize, v: usize, n: i32, lr: f32, momentum: f32, wd: f32, tid: i32, nt: i32): void {
-  const i0 = lo4(n, tid, nt), i1 = hi4(n, tid, nt);
+export function sgdSteps(table: usize, count: i32, lr: f32, momentum: f32, wd: f32, tid: i32, nt: i32): void {
+  sgdLr = lr; sgdMomentum = momentum; sgdWd = wd;
+  eachShare(table, count, tid, nt, (entry: usize, i0: i32, i1: i32): void => {
+    sgdRange(load<u32>(entry), load<u32>(entry, 4), load<u32>(entry, 8), i0, i1, sgdLr, sgdMomentum, sgdWd);
+  });
+}
+
+function sgdRange(p: usize, g: usize, v: usize, i0: i32, i1: i32, lr: f32, momentum: f32, wd: f32): void {
   const vlr = f32x4.splat(lr), vwd = f32x4.splat(wd), vmu = f32x4.splat(momentum);
   let i = i0;
   if (v) {
@@ -137,15 +175,24 @@ export function sgdStep(p: usize, g: usize, v: usize, n: i32, lr: f32, momentum:
   }
 }
 
-/** Adam, a fast path of adamUpdate (src/optim/adam.ts): bias correction (c1 = 1−β1ᵗ, c2 = 1−β2ᵗ), decoupled weight decay. */
-export function adamStep(p: usize, g: usize, m: usize, v: usize, n: i32, lr: f32, b1: f32, b2: f32, eps: f32, wd: f32,
-                         c1: f32, c2: f32, tid: i32, nt: i32): void {
-  const i0 = lo4(n, tid, nt), i1 = hi4(n, tid, nt);
+let adamLr: f32 = 0, adamB1: f32 = 0, adamB2: f32 = 0, adamEps: f32 = 0, adamWd: f32 = 0, adamC1: f32 = 0, adamC2: f32 = 0;
+
+/** Adam, a fast path of adamUpdate (src/optim/adam.ts) on every tensor of the table; c1, c2 are the bias corrections 1 − βᵗ. */
+export function adamSteps(table: usize, count: i32, lr: f32, b1: f32, b2: f32, eps: f32, wd: f32, c1: f32, c2: f32, tid: i32, nt: i32): void {
+  adamLr = lr; adamB1 = b1; adamB2 = b2; adamEps = eps; adamWd = wd; adamC1 = c1; adamC2 = c2;
+  eachShare(table, count, tid, nt, (entry: usize, i0: i32, i1: i32): void => {
+    adamRange(load<u32>(entry), load<u32>(entry, 4), load<u32>(entry, 8), load<u32>(entry, 12), i0, i1,
+              adamLr, adamB1, adamB2, adamEps, adamWd, adamC1, adamC2);
+  });
+}
+
+function adamRange(p: usize, g: usize, m: usize, v: usize, i0: i32, i1: i32, lr: f32, b1: f32, b2: f32, eps: f32, wd: f32,
+                   c1: f32, c2: f32): void {
+  let i = i0;
   const vb1 = f32x4.splat(b1), vb1c = f32x4.splat(1 - b1);
   const vb2 = f32x4.splat(b2), vb2c = f32x4.splat(1 - b2);
   const vc1 = f32x4.splat(1 / c1), vc2 = f32x4.splat(1 / c2);
   const veps = f32x4.splat(eps), vlr = f32x4.splat(lr), vwd = f32x4.splat(wd);
-  let i = i0;
   for (; i + 4 <= i1; i += 4) {
     const gi = v128.load(at(g, i));
     const pi = v128.load(at(p, i));

@@ -6,7 +6,7 @@ import { SYNC_BYTES } from './gemm';
 export { conv2d, conv2dBackwardInput, conv2dBackwardFilter, convScratchBytes, sumParts, maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward } from './conv';
 export { channelSums, channelAffine } from './channels';
 export { softmax, softmaxBackward, softmaxCrossEntropy, reduce } from './softmax';
-export { binary, relu, reluBackward, scale, axpy, addRowVector, sumRows, sgdStep, adamStep, zero, dropoutMask, bytesToFloat, gatherRows } from './elementwise';
+export { binary, relu, reluBackward, scale, axpy, addRowVector, sumRows, sgdSteps, adamSteps, tensorEntryInts, zero, dropoutMask, bytesToFloat, gatherRows } from './elementwise';
 
 /** First byte after the module's static data: the TypeScript allocator starts above it. */
 export function heapBase(): usize {
