@@ -88,7 +88,7 @@ export function softmaxCrossEntropy(logits: Tensor, labels: ArrayLike<number>): 
   const [N, classes] = logits.shape;
   const probs = backend().empty(logits.size, logits.dtype);
   const loss = backend().softmaxCrossEntropy(logits.data, lab, N, classes, probs);
-  const out = backend().alloc(1, logits.dtype);
+  const out = backend().empty(1, logits.dtype);
   out[0] = loss;
   return result(out, [], 'softmaxCrossEntropy', [logits], (dy) => {
     const dx = backend().empty(logits.size, logits.dtype);

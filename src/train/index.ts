@@ -4,6 +4,7 @@
 // line (progress bar), the explainer's worker (which pauses between steps to hear the page) and
 // the experiments (loss curves). Epochs and batches count from 0 here and are shown from 1.
 import type { Module } from '../nn/module.js';
+import { countCorrect } from '../nn/metrics.js';
 import type { Optimizer, Schedule } from '../optim/index.js';
 import { crossEntropy } from '../losses/index.js';
 import { noGrad } from '../autograd/engine.js';
@@ -184,10 +185,7 @@ export function trainStep(model: Module, opt: Optimizer, x: Tensor, y: Int32Arra
   const loss = crossEntropy(logits, y);
   loss.backward();
   opt.step();
-  const pred = logits.argmax(-1);
-  let correct = 0;
-  for (let i = 0; i < y.length; i++) if (pred[i] === y[i]) correct++;
-  return { loss: loss.item(), correct };
+  return { loss: loss.item(), correct: countCorrect(logits, y) };
 }
 
 export interface BatchesOptions {

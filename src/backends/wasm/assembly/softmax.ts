@@ -78,6 +78,24 @@ export function softmaxCrossEntropy(logits: usize, labels: usize, rows: i32, col
  * NOTE: on ties max keeps the first maximum, so the gradient goes to one element; a NaN wins.
  */
 export function reduce(isMax: bool, x: usize, outer: i32, R: i32, inner: i32, out: usize, argmax: usize): void {
+  if (isMax && inner == 1 && R > 0) {
+    // The maximum of each row (argmax of logits, per class): the same choices as the loop below
+    // (the first value, then any larger one or any NaN), without its per-value index arithmetic.
+    for (let o = 0; o < outer; o++) {
+      const row = at(x, o * R);
+      let best = load<f32>(row), where = 0;
+      for (let r = 1; r < R; r++) {
+        const v = load<f32>(row + (<usize>r << 2));
+        if (v > best || v != v) {
+          best = v;
+          where = r;
+        }
+      }
+      store<f32>(at(out, o), best);
+      if (argmax) store<i32>(at(argmax, o), o * R + where);
+    }
+    return;
+  }
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < inner; i++) {
       const base = o * R * inner + i;
