@@ -29,14 +29,23 @@ export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum';
 export type ReduceOp = 'sum' | 'max';
 
 /**
- * What a matrix multiply does to C as it stores it — the last step of a dense layer, fused so it
- * costs no pass over memory of its own: y = max(0, C + bias).
+ * What a matrix multiply does besides the product, fused so it costs no pass over memory of its
+ * own. To C as it stores it — the last step of a dense layer: y = max(0, C + bias). And to A as it
+ * reads it — the first steps of a dense layer's backward: A ⊙ [reluMaskA > 0] (the gradient through
+ * the layer's ReLU), and the sums of op(A)'s rows (the gradient of its bias).
  */
 export interface Epilogue {
   /** One value per column of C, added to every row (a dense layer's bias). */
   bias?: Data | null;
   /** Store max(0, ·): the ReLU that follows the layer. */
   relu?: boolean;
+  /** A's shape: read A as 0 wherever this is not > 0 (as mapBackward of RELU computes dy·relu′(y)). */
+  reluMaskA?: Data | null;
+  /**
+   * Also write Σ_k op(A)[i, k] (after the mask) here, one value per row i of op(A), added in order
+   * of k from 0 as sumRows adds rows: for dW = dyᵀ·x, the bias gradient Σ_n dy[n, :].
+   */
+  rowSumsA?: Data | null;
 }
 
 /** Sizes of one conv2d call. Letters from the glossary: N batch, C in-channels, OC out-channels. */
@@ -162,7 +171,8 @@ export interface Backend {
   /**
    * C = op(A)·op(B) + beta·C, with op(A):(M,K), op(B):(K,N), C:(M,N).
    * transA means A is stored as (K,M); transB means B is stored as (N,K). beta is 0 or 1.
-   * The epilogue, if given, then adds bias[j] to every row and applies ReLU, as C is stored.
+   * The epilogue, if given, masks A and sums op(A)'s rows as A is read, then adds bias[j] to every
+   * row and applies ReLU as C is stored.
    */
   gemm(transA: boolean, transB: boolean, M: number, N: number, K: number, a: Data, b: Data, beta: 0 | 1, c: Data,
        epilogue?: Epilogue): void;

@@ -84,6 +84,31 @@ for (const [label, b] of backends) {
     }
   });
 
+  test(`${label}: gemm reading A through a ReLU mask and summing op(A)'s rows: the numbers of the separate kernels`, async () => {
+    await threaded.ready();
+    // A dense layer's backward: dx = dz·w and dw = dzᵀ·x with db = Σ_n dz, where dz = dy ⊙ [y > 0].
+    // Shapes: W1's two layers, a row panel cut short (13), more than one K block (300), a big one on all threads.
+    for (const [N, OUT, IN] of [[64, 128, 784], [64, 10, 128], [7, 13, 9], [300, 13, 40], [100, 100, 4320]]) {
+      const dy = rand(ref, N * OUT), y = rand(ref, N * OUT), x = rand(ref, N * IN), w = rand(ref, OUT * IN);
+      same(`masked dx ${N}×${OUT}×${IN}`, b, [dy, y, w], [N * IN], (k, [d, yy, ww], [dx]) =>
+        k.gemm(false, false, N, IN, OUT, d, ww, 0, dx, { reluMaskA: yy }), 1e-4);
+      same(`masked dw and db ${N}×${OUT}×${IN}`, b, [dy, y, x], [OUT * IN, OUT], (k, [d, yy, xx], [dw, db]) =>
+        k.gemm(true, false, OUT, IN, N, d, xx, 0, dw, { reluMaskA: yy, rowSumsA: db }), 1e-4);
+      // Against the kernels it replaces, exactly: reluBackward, then the products, then sumRows.
+      const [d, yy, xx, ww] = [dy, y, x, w].map((a) => copy(b, a));
+      const dz = b.alloc(N * OUT, 'float32');
+      b.mapBackward(RELU, yy, yy, d, dz, 0);
+      const fused = [b.alloc(N * IN, 'float32'), b.alloc(OUT * IN, 'float32'), b.alloc(OUT, 'float32')];
+      const apart = [b.alloc(N * IN, 'float32'), b.alloc(OUT * IN, 'float32'), b.alloc(OUT, 'float32')];
+      b.gemm(false, false, N, IN, OUT, d, ww, 0, fused[0], { reluMaskA: yy });
+      b.gemm(true, false, OUT, IN, N, d, xx, 0, fused[1], { reluMaskA: yy, rowSumsA: fused[2] });
+      b.gemm(false, false, N, IN, OUT, dz, ww, 0, apart[0]);
+      b.gemm(true, false, OUT, IN, N, dz, xx, 0, apart[1]);
+      b.sumRows(dz, N, OUT, apart[2], false);
+      assert.deepEqual(fused.map((a) => Array.from(a)), apart.map((a) => Array.from(a)), `fused = apart ${N}×${OUT}×${IN}`);
+    }
+  });
+
   test(`${label}: conv2d forward, input gradient and filter gradient`, async () => {
     await threaded.ready();
     const shapes: Array<[number, number, number, number, number, number, number, number]> = [

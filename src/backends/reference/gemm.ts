@@ -4,7 +4,7 @@ import { reluInPlace } from './elementwise.js';
 
 /**
  * C = op(A)·op(B) + beta·C     op(A):(M,K) op(B):(K,N) C:(M,N)
- * then the epilogue: C[i,:] += bias, C = max(0, C).
+ * then the epilogue: C[i,:] += bias, C = max(0, C); before it, A ⊙ [reluMaskA > 0] and op(A)'s row sums.
  *
  *   C[i,j] = Σ_k op(A)[i,k]·op(B)[k,j] + beta·C[i,j]   (beta 0: C is not read, as in BLAS)
  *
@@ -14,8 +14,16 @@ import { reluInPlace } from './elementwise.js';
  */
 export function gemm(transA: boolean, transB: boolean, M: number, N: number, K: number,
                      a: Data, b: Data, beta: 0 | 1, c: Data, epilogue: Epilogue = {}): void {
-  const A = transA ? transpose(a, K, M) : a;
+  const mask = epilogue.reluMaskA;
+  const masked = mask ? a.map((v, i) => v * (mask[i] > 0 ? 1 : 0)) : a; // dy·relu′(y), as mapBackward(RELU) computes it
+  const A = transA ? transpose(masked, K, M) : masked;
   const B = transB ? transpose(b, N, K) : b;
+  const sums = epilogue.rowSumsA;
+  if (sums) {
+    // In order of k from 0, rounded as each is added: as sumRows sums rows.
+    sums.fill(0, 0, M);
+    for (let i = 0; i < M; i++) for (let k = 0; k < K; k++) sums[i] += A[i * K + k];
+  }
   if (beta === 0) c.fill(0, 0, M * N);
   for (let i = 0; i < M; i++) {
     const ci = i * N;

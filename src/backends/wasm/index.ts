@@ -365,18 +365,20 @@ export class WasmBackend implements Backend {
 
   gemm(transA: boolean, transB: boolean, M: number, N: number, K: number, a: Data, b: Data, beta: 0 | 1, c: Data,
        epilogue: Epilogue = {}): void {
-    const bias = epilogue.bias ?? null;
-    if (!f32(a, b, c, bias)) return ref.gemm(transA, transB, M, N, K, a, b, beta, c, epilogue);
+    const bias = epilogue.bias ?? null, mask = epilogue.reluMaskA ?? null, sums = epilogue.rowSumsA ?? null;
+    if (!f32(a, b, c, bias, mask, sums)) return ref.gemm(transA, transB, M, N, K, a, b, beta, c, epilogue);
     const [A, B, C, bs] = [a as Float32Array, b as Float32Array, out(c as Float32Array), bias as Float32Array | null];
     const relu = epilogue.relu ? 1 : 0;
     const nt = this.nt(M * N * K, SMALL_FLOPS);
-    if (!transA && transB && M * N <= NT_MAX_OUTPUTS) {
+    const prologue = mask !== null || sums !== null; // only the packed kernel reads A that way
+    if (!transA && transB && M * N <= NT_MAX_OUTPUTS && !prologue) {
       // A·Bᵀ with both rows contiguous (dense layers): dot products, no packing.
       this.threaded('gemmNT', nt, [M, N, K, A, B, beta, C, bs, relu, scratch(this.syncBytes + nt * this.k.gemmNTScratchBytes(K), this.syncBytes)]);
       return;
     }
     const work = nt === 1 ? scratch(this.k.gemmScratchBytes()) : scratch(this.k.gemmSharedScratchBytes(nt), this.syncBytes);
-    this.threaded('gemm', nt, [transA ? 1 : 0, transB ? 1 : 0, M, N, K, A, B, beta, C, bs, 0, relu, work]);
+    this.threaded('gemm', nt, [transA ? 1 : 0, transB ? 1 : 0, M, N, K, A, B, beta, C, bs, 0, relu, work,
+      mask as Float32Array | null, sums ? out(sums as Float32Array) : null]);
   }
 
   addRowVector(y: Data, b: Data, rows: number, cols: number): void {

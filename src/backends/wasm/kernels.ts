@@ -21,7 +21,7 @@ export type PoolSizes = [planes: number, H: number, W: number, KH: number, KW: n
 /** Kernels that split their work over threads (each call runs on every thread, each taking its share). */
 export interface ThreadedKernels {
   gemm(transA: number, transB: number, M: number, N: number, K: number, a: Ptr, b: Ptr, beta: number, c: Ptr,
-       bias: Ptr, perRow: number, relu: number, scratch: Ptr, ...t: Threads): void;
+       bias: Ptr, perRow: number, relu: number, scratch: Ptr, maskA: Ptr, sumsA: Ptr, ...t: Threads): void;
   gemmNT(M: number, N: number, K: number, a: Ptr, b: Ptr, beta: number, c: Ptr, bias: Ptr, relu: number, scratch: Ptr, ...t: Threads): void;
   conv2d(...a: [x: Ptr, w: Ptr, b: Ptr, relu: number, ...g: ConvSizes, y: Ptr, scratch: Ptr, scratchPerThread: number, ...t: Threads]): void;
   conv2dBackwardInput(...a: [dy: Ptr, w: Ptr, ...g: ConvSizes, dx: Ptr, scratch: Ptr, scratchPerThread: number, ...t: Threads]): void;

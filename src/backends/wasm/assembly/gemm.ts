@@ -42,8 +42,16 @@ export function gemmScratchBytes(): i32 {
   return f32x4.add(f32x4.mul(a, b), c);
 }
 
-/** Pack rows [m0, m0+mb) × cols [k0, k0+kb) of op(A) into MR-row panels: panel p holds, for each k, MR values. */
-export function packA(transA: bool, a: usize, M: i32, K: i32, m0: i32, mb: i32, k0: i32, kb: i32, dst: usize): void {
+/**
+ * Pack rows [m0, m0+mb) × cols [k0, k0+kb) of op(A) into MR-row panels: panel p holds, for each k, MR values.
+ * mask (0: none; A's shape): each value of A is taken as 0 where mask's is not > 0 — the gradient
+ * through a ReLU whose output mask is, exactly as reluBackward makes it.
+ * sums (0: none): Σ_k op(A)[m, k] of the packed values, one per row m, added in order of k from 0
+ * (k0 = 0) or from the sums of the blocks before (k0 > 0), as sumRows adds rows: a bias gradient.
+ */
+export function packA(transA: bool, a: usize, M: i32, K: i32, m0: i32, mb: i32, k0: i32, kb: i32, dst: usize,
+                      mask: usize = 0, sums: usize = 0): void {
+  const zero = f32x4.splat(0);
   for (let p = 0; p < mb; p += MR) {
     const rows = min(MR, mb - p);
     const panel = dst + <usize>(p * kb) * 4;
@@ -51,11 +59,26 @@ export function packA(transA: bool, a: usize, M: i32, K: i32, m0: i32, mb: i32, 
       // A stored transposed (K×M: the dyᵀ of a weight gradient dyᵀ·x): a panel's 6 values for one k
       // lie side by side, one 4-value and one 2-value copy (the scalar loop below took ~40% of a
       // 10×128×64 product).
+      const at = sums + <usize>(m0 + p) * 4;
+      let s4 = sums && k0 > 0 ? v128.load(at) : zero, s2 = sums && k0 > 0 ? v128.load64_zero(at + 16) : zero;
       for (let k = 0; k < kb; k++) {
-        const src = a + (<usize>(k0 + k) * M + m0 + p) * 4;
+        const offset = (<usize>(k0 + k) * M + m0 + p) * 4;
+        let v4 = v128.load(a + offset), v2 = v128.load64_zero(a + offset + 16);
+        if (mask) {
+          v4 = v128.and(v4, f32x4.gt(v128.load(mask + offset), zero));
+          v2 = v128.and(v2, f32x4.gt(v128.load64_zero(mask + offset + 16), zero));
+        }
         const out = panel + <usize>(k * MR) * 4;
-        v128.store(out, v128.load(src));
-        store<u64>(out + 16, load<u64>(src + 16));
+        v128.store(out, v4);
+        v128.store64_lane(out + 16, v2, 0);
+        if (sums) {
+          s4 = f32x4.add(s4, v4);
+          s2 = f32x4.add(s2, v2);
+        }
+      }
+      if (sums) {
+        v128.store(at, s4);
+        v128.store64_lane(at + 16, s2, 0);
       }
       continue;
     }
@@ -66,7 +89,10 @@ export function packA(transA: bool, a: usize, M: i32, K: i32, m0: i32, mb: i32, 
         if (r < rows) {
           const m = m0 + p + r;
           const kk = k0 + k;
-          v = transA ? load<f32>(a + (<usize>kk * M + m) * 4) : load<f32>(a + (<usize>m * K + kk) * 4);
+          const offset = (transA ? <usize>kk * M + m : <usize>m * K + kk) * 4;
+          v = load<f32>(a + offset);
+          if (mask && !(load<f32>(mask + offset) > 0)) v = 0;
+          if (sums) store<f32>(sums + <usize>m * 4, (kk == 0 ? <f32>0 : load<f32>(sums + <usize>m * 4)) + v);
         }
         store<f32>(out + <usize>r * 4, v);
       }
@@ -305,7 +331,8 @@ function epilogueOnly(beta: i32, c: usize, N: i32, m0: i32, m1: i32, n0: i32, n1
  * bias: M values (perRow) or N values, or 0. scratch: gemmScratchBytes() bytes, 16-byte aligned.
  */
 export function gemmBlock(transA: bool, transB: bool, M: i32, N: i32, K: i32, a: usize, b: usize, beta: i32, c: usize,
-                          m0: i32, m1: i32, n0: i32, n1: i32, scratch: usize, bias: usize, perRow: bool, relu: bool): void {
+                          m0: i32, m1: i32, n0: i32, n1: i32, scratch: usize, bias: usize, perRow: bool, relu: bool,
+                          maskA: usize = 0, sumsA: usize = 0): void {
   if (m1 <= m0 || n1 <= n0) return;
   const tmp = scratch;
   const pa = scratch + TILE_BYTES;
@@ -314,6 +341,7 @@ export function gemmBlock(transA: bool, transB: bool, M: i32, N: i32, K: i32, a:
   aIsFinite = -1;
   if (K == 0) {
     epilogueOnly(beta, c, N, m0, m1, n0, n1, bias, perRow, relu);
+    if (sumsA) memory.fill(sumsA + <usize>m0 * 4, 0, <usize>(m1 - m0) * 4);
     return;
   }
   for (let k0 = 0; k0 < K; k0 += KC) {
@@ -325,7 +353,7 @@ export function gemmBlock(transA: bool, transB: bool, M: i32, N: i32, K: i32, a:
       packB(transB, b, N, K, k0, kb, nc, nb, pb, lists, a, M * K);
       for (let mc = m0; mc < m1; mc += MC) {
         const mb = min(MC, m1 - mc);
-        packA(transA, a, M, K, mc, mb, k0, kb, pa);
+        packA(transA, a, M, K, mc, mb, k0, kb, pa, maskA, nc == n0 ? sumsA : 0);
         tiles(kb, pa, mb, pb, nb, c, N, mc, nc, overwrite, last, tmp, bias, perRow, relu, lists);
       }
     }
@@ -421,14 +449,15 @@ export function setSpin(spins: i32): void {
 }
 
 /**
- * Thread `tid` of `nt`: its part of C = op(A)·op(B) (+C if beta = 1) (+ bias) (then ReLU), as gemmBlock.
+ * Thread `tid` of `nt`: its part of C = op(A)·op(B) (+C if beta = 1) (+ bias) (then ReLU), as gemmBlock;
+ * maskA and sumsA (0: none) as packA's mask and sums: A ⊙ [maskA > 0], and the row sums of op(A).
  * With one thread this is gemmBlock over all of C, and scratch needs gemmScratchBytes(); with more,
  * gemmSharedScratchBytes(nt).
  */
 export function gemm(transA: bool, transB: bool, M: i32, N: i32, K: i32, a: usize, b: usize, beta: i32, c: usize,
-                     bias: usize, perRow: bool, relu: bool, scratch: usize, tid: i32, nt: i32): void {
+                     bias: usize, perRow: bool, relu: bool, scratch: usize, maskA: usize, sumsA: usize, tid: i32, nt: i32): void {
   if (nt == 1 || K == 0) {
-    if (tid == 0) gemmBlock(transA, transB, M, N, K, a, b, beta, c, 0, M, 0, N, scratch, bias, perRow, relu);
+    if (tid == 0) gemmBlock(transA, transB, M, N, K, a, b, beta, c, 0, M, 0, N, scratch, bias, perRow, relu, maskA, sumsA);
     return;
   }
   const arrived = scratch, counters = scratch + 4; // counters: one per range of rows
@@ -453,7 +482,8 @@ export function gemm(transA: bool, transB: bool, M: i32, N: i32, K: i32, a: usiz
         const kb = min(KC, K - k0);
         // 1. This thread's share of the panels.
         const p0 = (rowPanels * tid) / nt, p1 = (rowPanels * (tid + 1)) / nt;
-        if (p1 > p0) packA(transA, a, M, K, m0 + p0 * MR, min(mb, p1 * MR) - p0 * MR, k0, kb, pa + <usize>(p0 * MR * kb) * 4);
+        if (p1 > p0) packA(transA, a, M, K, m0 + p0 * MR, min(mb, p1 * MR) - p0 * MR, k0, kb, pa + <usize>(p0 * MR * kb) * 4,
+                           maskA, n0 == 0 ? sumsA : 0);
         const q0 = (colPanels * tid) / nt, q1 = (colPanels * (tid + 1)) / nt;
         if (q1 > q0) packB(transB, b, N, K, k0, kb, n0 + q0 * NR, min(nb, q1 * NR) - q0 * NR, pb + <usize>(q0 * NR * kb) * 4,
                            lists + <usize>(q0 * (KC + 1)) * 4, a, M * K);
