@@ -99,7 +99,15 @@ export class WasmBackend implements Backend {
   /** Data sets' bytes copied into the memory (gatherBytes), each kept while its original lives. */
   private readonly residents = new WeakMap<Uint8Array, Uint8Array>();
   private readonly syncBytes: number;
-  private readonly owns = (d: ArrayBufferView): boolean => this.ownBuffers.has(d.buffer);
+  /** The buffer the last owned array was found in: nearly every array is in it (a WeakSet lookup is the slow way). */
+  private lastBuffer: ArrayBufferLike | null = null;
+  private readonly owns = (d: ArrayBufferView): boolean => {
+    const buffer = d.buffer;
+    if (buffer === this.lastBuffer) return true;
+    if (!this.ownBuffers.has(buffer)) return false;
+    this.lastBuffer = buffer;
+    return true;
+  };
 
   constructor(o: WasmBackendOptions = {}) {
     const support = wasmSupport();
