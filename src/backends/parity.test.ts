@@ -17,7 +17,7 @@ import { softmaxBackward } from '../ops/softmax.js';
 import { DataLoader, ImageDataset } from '../data/dataset.js';
 import { trainEpoch } from '../train/index.js';
 
-const threaded = createNodeWasmBackend(3); // 3 threads on 2 cores: uneven splits on purpose
+const threaded = createNodeWasmBackend(3, { oversubscribe: true }); // 3 threads on 2 cores: uneven splits on purpose
 const single = new WasmBackend({ threads: 1 });
 // The variants for engines without threads or relaxed SIMD: plain memory, multiply then add.
 const plain = new WasmBackend({ threads: 1, shared: false, relaxed: false });

@@ -108,7 +108,8 @@ console.log(`zerograd benchmark — ${new Date().toISOString().slice(0, 10)}, ${
 console.log(`versions: zerograd ${ZEROGRAD_VERSION}, TensorFlow.js ${versionOf('@tensorflow/tfjs')}, ConvNetJS ${versionOf('convnetjs')}, ` +
   (torch ? `PyTorch ${torch.version} (${torch.py})` : 'PyTorch not measured (python3 -c "import torch" fails here)'));
 console.log(`threads: zerograd wasm and PyTorch at ${threads.map((t) => (over(t) ? `${t}*` : t)).join(', ')}; ` +
-  'zerograd reference, TensorFlow.js and ConvNetJS on 1' + (threads.some(over) ? ` (* more threads than the ${cores} cores: oversubscribed)` : ''));
+  'zerograd reference, TensorFlow.js and ConvNetJS on 1' + (threads.some(over) ? ` (* more threads than the ${cores} cores: ` +
+  `oversubscribed; zerograd wasm runs at most ${availableParallelism()}, one per logical CPU)` : ''));
 console.log(`W1–W3: samples per second over a time box of ${seconds}s after ${STEP_WARMUP_SECONDS}s of untimed steps; each measurement in its own process`);
 console.log(`W4: after ${WARMUP_SECONDS}s of warm-up, the best ${WINDOW_SECONDS}s window of ${Math.min(seconds, 3)}s, for every library`);
 console.log(repeat > 1 ? `each measurement ${repeat} times in interleaved rounds; rows show the median (and the range)\n` : '');

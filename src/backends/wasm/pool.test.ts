@@ -1,7 +1,9 @@
 // The thread pool's wait strategy: spin briefly then block, but never spin with more threads than cores.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
 import { WasmBackend } from './index.js';
+import { createNodeWasmBackend } from './node.js';
 import { READY, type WorkerInit } from './pool.js';
 
 /** The WorkerInit each worker of a new backend would start with (no thread is started). */
@@ -56,4 +58,19 @@ test('a part that no worker has taken is run by the calling thread, with the sam
   const want = rows.flatMap((r) => Array.from(bytes.subarray(r * rowLen, (r + 1) * rowLen), (v) => Math.fround(v / 255)));
   assert.deepEqual(Array.from(got!), want);
   two.close();
+});
+
+test('on Node a backend runs no more threads than the machine has cores, unless told to oversubscribe', async () => {
+  const cores = availableParallelism();
+  const capped = createNodeWasmBackend(cores + 2);
+  const over = createNodeWasmBackend(cores + 2, { oversubscribe: true });
+  try {
+    assert.equal(capped.threads, cores);
+    assert.equal(capped.oversubscribed, false);
+    assert.equal(over.threads, cores + 2);
+    assert.equal(over.oversubscribed, true);
+  } finally {
+    capped.close();
+    over.close();
+  }
 });
