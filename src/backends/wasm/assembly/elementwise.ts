@@ -130,6 +130,8 @@ export function tensorEntryInts(): i32 {
   }
 }
 
+// NOTE: an AssemblyScript function value captures no locals, so the hyperparameters reach the
+// update functions below through globals (each thread's instance has its own).
 let sgdLr: f32 = 0, sgdMomentum: f32 = 0, sgdWd: f32 = 0;
 
 /**
@@ -145,6 +147,7 @@ export function sgdSteps(table: usize, count: i32, lr: f32, momentum: f32, wd: f
   });
 }
 
+/** The SGD update of elements [i0, i1) of one tensor. */
 function sgdRange(p: usize, g: usize, v: usize, i0: i32, i1: i32, lr: f32, momentum: f32, wd: f32): void {
   const vlr = f32x4.splat(lr), vwd = f32x4.splat(wd), vmu = f32x4.splat(momentum);
   let i = i0;
@@ -186,6 +189,7 @@ export function adamSteps(table: usize, count: i32, lr: f32, b1: f32, b2: f32, e
   });
 }
 
+/** The Adam update of elements [i0, i1) of one tensor. */
 function adamRange(p: usize, g: usize, m: usize, v: usize, i0: i32, i1: i32, lr: f32, b1: f32, b2: f32, eps: f32, wd: f32,
                    c1: f32, c2: f32): void {
   let i = i0;

@@ -511,7 +511,7 @@ export function gemm(transA: bool, transB: bool, M: i32, N: i32, K: i32, a: usiz
             }
           }
         }
-        // 3. Everyone is done with these panels. The counter is reset before the next barrier,
+        // 3. Everyone is done with these panels. The counters are reset before the next barrier,
         //    which no thread passes (to claim again) before thread 0 arrives.
         arrivals += nt;
         barrier(arrived, arrivals);
