@@ -80,7 +80,11 @@ export interface WasmBackendOptions {
 }
 
 type View = Float32Array | Int32Array;
-const f32 = (...a: Array<Data | null>): boolean => a.every((d) => d === null || d instanceof Float32Array);
+/** Whether every array given is float32 (null: none given). */
+const f32 = (a: Data | null, b: Data | null = null, c: Data | null = null, d: Data | null = null): boolean =>
+  (a === null || a instanceof Float32Array) && (b === null || b instanceof Float32Array) &&
+  (c === null || c instanceof Float32Array) && (d === null || d instanceof Float32Array);
+const NO_EPILOGUE: Epilogue = Object.freeze({});
 
 export class WasmBackend implements Backend {
   readonly name = 'wasm';
@@ -198,12 +202,22 @@ export class WasmBackend implements Backend {
 
   /** Run one threaded kernel with array arguments on nt threads. */
   private threaded<K extends keyof ThreadedKernels>(kernel: K, nt: number, args: ThreadedArgs<K>): void {
-    this.call((c) => c.threaded(kernel, nt, args));
+    const c = new KernelCall(this.heap, this.k, this.pool, this.owns);
+    try {
+      c.threaded(kernel, nt, args);
+    } finally {
+      c.finish();
+    }
     if (nt > 1 && this.ahead) this.postAhead();
   }
 
   private single<K extends keyof SingleKernels>(kernel: K, args: SingleArgs<K>): ReturnType<SingleKernels[K]> {
-    return this.call((c) => c.single(kernel, args));
+    const c = new KernelCall(this.heap, this.k, this.pool, this.owns);
+    try {
+      return c.single(kernel, args);
+    } finally {
+      c.finish();
+    }
   }
 
   /** Several kernels that share arguments or temporaries in one call. */
@@ -372,10 +386,10 @@ export class WasmBackend implements Backend {
   }
 
   gemm(transA: boolean, transB: boolean, M: number, N: number, K: number, a: Data, b: Data, beta: 0 | 1, c: Data,
-       epilogue: Epilogue = {}): void {
+       epilogue: Epilogue = NO_EPILOGUE): void {
     const bias = epilogue.bias ?? null, mask = epilogue.reluMaskA ?? null, sums = epilogue.rowSumsA ?? null;
-    if (!f32(a, b, c, bias, mask, sums)) return ref.gemm(transA, transB, M, N, K, a, b, beta, c, epilogue);
-    const [A, B, C, bs] = [a as Float32Array, b as Float32Array, out(c as Float32Array), bias as Float32Array | null];
+    if (!(f32(a, b, c) && f32(bias, mask, sums))) return ref.gemm(transA, transB, M, N, K, a, b, beta, c, epilogue);
+    const A = a as Float32Array, B = b as Float32Array, C = out(c as Float32Array), bs = bias as Float32Array | null;
     const relu = epilogue.relu ? 1 : 0;
     const nt = this.nt(M * N * K, SMALL_FLOPS);
     const prologue = mask !== null || sums !== null; // only the packed kernel reads A that way
@@ -396,7 +410,7 @@ export class WasmBackend implements Backend {
 
   channelSums(a: Data, b: Data | null, shiftA: Data | null, shiftB: Data | null, N: number, C: number, S: number,
               sumA: Data, sumAB: Data | null): void {
-    if (!f32(a, b, shiftA, shiftB, sumA, sumAB)) return ref.channelSums(a, b, shiftA, shiftB, N, C, S, sumA, sumAB);
+    if (!(f32(a, b, shiftA) && f32(shiftB, sumA, sumAB))) return ref.channelSums(a, b, shiftA, shiftB, N, C, S, sumA, sumAB);
     // Threads take whole channels: at most C of them.
     const nt = Math.min(C, this.nt(a.length, SMALL_ELEMENTS));
     this.threaded('channelSums', nt, [a as Float32Array, b as Float32Array | null, shiftA as Float32Array | null,
@@ -404,7 +418,7 @@ export class WasmBackend implements Backend {
   }
 
   channelAffine(x: Data, p: Data, z: Data | null, q: Data | null, r: Data, N: number, C: number, S: number, out_: Data): void {
-    if (!f32(x, p, z, q, r, out_)) return ref.channelAffine(x, p, z, q, r, N, C, S, out_);
+    if (!(f32(x, p, z) && f32(q, r, out_))) return ref.channelAffine(x, p, z, q, r, N, C, S, out_);
     this.threaded('channelAffine', Math.min(N * C, this.nt(x.length, SMALL_ELEMENTS)), [x as Float32Array, p as Float32Array,
       z as Float32Array | null, q as Float32Array | null, r as Float32Array, N, C, S, out(out_ as Float32Array)]);
   }

@@ -102,12 +102,22 @@ export type ThreadedArgs<K extends keyof ThreadedKernels> = Args<WithoutThreads<
 export type SingleArgs<K extends keyof SingleKernels> = Args<Parameters<SingleKernels[K]>>;
 
 /**
+ * The arrays the numbers of a kernel call are written into, one per length, reused by every call.
+ * NOTE: a call's arguments are read before the next call is made (the kernel runs, or the pool
+ * copies them into its control block), so one array per length serves them all; a new array per
+ * call was a fifth of what a W1 training step allocated, and the garbage collector's time with it.
+ */
+const ARGUMENTS: number[][] = [];
+
+/**
  * One kernel call: offsets for its array arguments, then the kernel on the threads it is given,
  * then the copies back and the temporaries given back (`finish`).
  */
 export class KernelCall {
-  /** Copies back and temporaries to give back at the end (made on first use: most calls need none). */
-  private after: Array<() => void> | null = null;
+  /** Temporary blocks to give back at the end (made on first use: most calls need none). */
+  private temporaries: number[] | null = null;
+  /** Outputs that live outside the memory, each with its copy inside it, to copy back at the end. */
+  private copies: Array<[View, View]> | null = null;
 
   constructor(private readonly heap: WasmHeap, private readonly k: KernelExports, private readonly pool: ThreadPool,
               private readonly owns: (a: View) => boolean) {}
@@ -136,12 +146,13 @@ export class KernelCall {
   }
 
   finish(): void {
-    if (this.after) for (const f of this.after) f();
+    if (this.copies) for (const [array, copy] of this.copies) array.set(copy);
+    if (this.temporaries) for (const p of this.temporaries) this.heap.give(p);
   }
 
   /** The kernel's arguments as numbers, with `extra` slots left at the end. */
   private marshal(list: ReadonlyArray<Arg<Ptr> | number>, extra: number): number[] {
-    const a = new Array<number>(list.length + extra);
+    const a = (ARGUMENTS[list.length + extra] ??= new Array<number>(list.length + extra).fill(0));
     for (let i = 0; i < list.length; i++) {
       const v = list[i];
       a[i] = typeof v === 'number' ? v : this.offset(v);
@@ -153,9 +164,8 @@ export class KernelCall {
   private offset(a: View | Out | Scratch | null): number {
     if (a === null) return 0;
     if (a instanceof Scratch) {
-      const p = this.heap.temporary(a.bytes);
-      if (a.zeroed > 0) new Int32Array(this.heap.memory.buffer, p, a.zeroed / 4).fill(0);
-      this.later(() => this.heap.give(p));
+      const p = this.temporary(a.bytes);
+      if (a.zeroed > 0) this.k.zero(p as Ptr, a.zeroed);
       return p;
     }
     const output = a instanceof Out;
@@ -164,20 +174,20 @@ export class KernelCall {
       if (this.heap.isReleased(array)) throw new Error(RECLAIMED);
       return array.byteOffset;
     }
-    const p = this.heap.temporary(array.byteLength);
+    const p = this.temporary(array.byteLength);
     const buffer = this.heap.memory.buffer;
     const copy = array instanceof Int32Array ? new Int32Array(buffer, p, array.length)
       : array instanceof Uint8Array ? new Uint8Array(buffer, p, array.length) : new Float32Array(buffer, p, array.length);
     copy.set(array);
-    this.later(() => {
-      if (output) array.set(copy);
-      this.heap.give(p);
-    });
+    if (output) (this.copies ??= []).push([array, copy]);
     return p;
   }
 
-  private later(f: () => void): void {
-    (this.after ??= []).push(f);
+  /** A block for this call alone, given back by finish(). */
+  private temporary(bytes: number): number {
+    const p = this.heap.temporary(bytes);
+    (this.temporaries ??= []).push(p);
+    return p;
   }
 }
 

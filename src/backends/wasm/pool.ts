@@ -185,7 +185,7 @@ export class ThreadPool {
     this.settle();
     const job = this.publish(kernel, args, 1, 1);
     this.offer(1, job);
-    this.posted = { job, kernel, args };
+    this.posted = { job, kernel, args: args.slice() }; // kept until settle(): the caller may reuse its array
   }
 
   /** Finish the job post() started, if any: wait for worker 1, or run it here if the worker has not begun. */
