@@ -63,7 +63,6 @@ export interface Pool2dGeometry {
   stride: number;
 }
 
-/** Adam's settings for one update; the rule itself is `adamUpdate` in src/optim/adam.ts. */
 /** One parameter's arrays for an SGD step: values, gradient, velocity (null without momentum). */
 export interface SgdTensor {
   p: Data;
@@ -79,6 +78,7 @@ export interface AdamTensor {
   v: Data;
 }
 
+/** Adam's settings for one update; the rule itself is `adamUpdate` in src/optim/adam.ts. */
 export interface AdamHyper {
   lr: number; beta1: number; beta2: number; eps: number; weightDecay: number;
   /** 1-based step count, for the bias correction. */

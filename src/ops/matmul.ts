@@ -62,16 +62,16 @@ export function linear(x: Tensor, w: Tensor, b: Tensor | null, layer = 'linear',
   return result(y, [N, OUT], relu ? 'linear+relu' : 'linear', parents, (dyIn) => {
     // With relu, dy = dyIn ⊙ [y > 0]: the products read dyIn through that mask (reluMaskA) rather
     // than a masked copy, and db = Σ_n dy comes out of dw's product, which reads every dy anyway.
-    const mask = relu ? { reluMaskA: y } : {};
+    const reluMaskA = relu ? y : null;
     const db = b && b.requiresGrad ? backend().empty(OUT, b.dtype) : null;
     if (x.requiresGrad) {
       const dx = backend().empty(N * IN, x.dtype);
-      backend().gemm(false, false, N, IN, OUT, dyIn, w.data, 0, dx, mask); // dx = dy·w
+      backend().gemm(false, false, N, IN, OUT, dyIn, w.data, 0, dx, { reluMaskA }); // dx = dy·w
       accumulate(x, dx, true);
     }
     if (w.requiresGrad) {
       const dw = backend().empty(OUT * IN, w.dtype);
-      backend().gemm(true, false, OUT, IN, N, dyIn, x.data, 0, dw, { ...mask, rowSumsA: db }); // dw = dyᵀ·x, db = Σ_n dy
+      backend().gemm(true, false, OUT, IN, N, dyIn, x.data, 0, dw, { reluMaskA, rowSumsA: db }); // dw = dyᵀ·x, db = Σ_n dy
       accumulate(w, dw, true);
     } else if (db) {
       backend().sumRows(relu ? reluGrad(y, dyIn, x.dtype) : dyIn, N, OUT, db, false); // db = Σ_n dy

@@ -59,17 +59,12 @@ export function max(x: Tensor, axes?: number | number[], keepDims = false): Tens
 /** Index of the largest value along `axis` (not differentiable). For (N, classes) logits: the predicted class of each row. */
 export function argmax(x: Tensor, axis = -1): Int32Array {
   const a = normalizeAxis(axis, x.rank, 'argmax');
-  const data = x.data;
-  // x seen as (before, size, stride): a flat index i is position ⌊i / stride⌋ mod size along the axis.
-  const size = x.shape[a];
-  let before = 1, stride = 1;
-  for (let i = 0; i < x.rank; i++) {
-    if (i < a) before *= x.shape[i];
-    else if (i > a) stride *= x.shape[i];
-  }
-  const y = backend().empty(before * stride, data instanceof Float64Array ? 'float64' : 'float32'); // every output is written by reduce
+  const kept = x.shape.map((d, i) => (i === a ? 1 : d));
+  const y = backend().empty(sizeOf(kept), x.dtype); // every output is written by reduce
   const arg = new Int32Array(y.length);
-  backend().reduce('max', data, x.shape, [a], y, arg);
-  for (let i = 0; i < arg.length; i++) arg[i] = Math.floor(arg[i] / stride) % size;
+  backend().reduce('max', x.data, x.shape, [a], y, arg);
+  // Convert flat indices to positions along the axis.
+  const stride = x.shape.slice(a + 1).reduce((n, d) => n * d, 1);
+  for (let i = 0; i < arg.length; i++) arg[i] = Math.floor(arg[i] / stride) % x.shape[a];
   return arg;
 }

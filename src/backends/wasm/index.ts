@@ -202,22 +202,12 @@ export class WasmBackend implements Backend {
 
   /** Run one threaded kernel with array arguments on nt threads. */
   private threaded<K extends keyof ThreadedKernels>(kernel: K, nt: number, args: ThreadedArgs<K>): void {
-    const c = new KernelCall(this.heap, this.k, this.pool, this.owns);
-    try {
-      c.threaded(kernel, nt, args);
-    } finally {
-      c.finish();
-    }
+    this.call((c) => c.threaded(kernel, nt, args));
     if (nt > 1 && this.ahead) this.postAhead();
   }
 
   private single<K extends keyof SingleKernels>(kernel: K, args: SingleArgs<K>): ReturnType<SingleKernels[K]> {
-    const c = new KernelCall(this.heap, this.k, this.pool, this.owns);
-    try {
-      return c.single(kernel, args);
-    } finally {
-      c.finish();
-    }
+    return this.call((c) => c.single(kernel, args));
   }
 
   /** Several kernels that share arguments or temporaries in one call. */
@@ -558,13 +548,13 @@ export class WasmBackend implements Backend {
       const table = new Int32Array(this.memory.buffer, at, tensors.length * entry);
       this.ownBuffers.add(table.buffer);
       this.call((c) => {
+        const updated = (s: Data | null) => (s ? c.pointer(out(s as Float32Array)) : 0);
         tensors.forEach(([p, g, s1, s2], i) => {
-          const state = (s: Data | null) => (s ? c.pointer(out(s as Float32Array)) : 0);
           const e = i * entry;
-          table[e] = c.pointer(out(p as Float32Array));
+          table[e] = updated(p);
           table[e + 1] = c.pointer(g as Float32Array);
-          table[e + 2] = state(s1);
-          table[e + 3] = state(s2);
+          table[e + 2] = updated(s1);
+          table[e + 3] = updated(s2);
           table[e + 4] = p.length;
         });
         c.threaded(kernel, nt, [table, tensors.length, ...hyper] as ThreadedArgs<typeof kernel>);
