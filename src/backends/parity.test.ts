@@ -242,6 +242,16 @@ for (const [label, b] of backends) {
       assert.deepEqual(Array.from(got), Array.from(want), `gatherBytes ${rows}×${rowLen}`);
       assert.equal(want[1 % want.length], Math.fround(bytes[order[0] * rowLen + (1 % rowLen)] / 255));
     }
+    // Other divisors: the kernel multiplies by a split reciprocal where that is exact for all 256
+    // bytes and divides where not (0 gives Infinity and NaN); either way the quotients f32 division gives.
+    const all = Uint8Array.from({ length: 256 }, (_, i) => i);
+    for (const d of [3, 100, 0.375, Math.fround(1e-30), 0]) {
+      const want = new Float32Array(256);
+      ref.gatherBytes(all, [0], 256, d, want);
+      const got = b.alloc(256, 'float32');
+      b.gatherBytes(all, [0], 256, d, got);
+      assert.deepStrictEqual(Array.from(got), Array.from(want), `gatherBytes / ${d}`);
+    }
     // A data set of 1 MiB or more is copied into the memory once and gathered there: the same bits,
     // for rows given as any array of numbers, and a second batch from the same copy; a W1 batch of
     // 64 rows is shared out between threads.

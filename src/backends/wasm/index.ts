@@ -257,20 +257,21 @@ export class WasmBackend implements Backend {
   }
 
   reduce(op: ReduceOp, x: Data, shape: readonly number[], axes: readonly number[], out_: Data, argmax?: Int32Array): void {
-    // The kernel reduces one contiguous block of axes, x seen as (outer, R, inner): every
-    // reduction the ops use (all axes, the batch axis, the last axis). Others: the reference.
-    const sorted = axes.length < 2 ? axes : [...axes].sort((p, q) => p - q);
-    const contiguous = sorted.every((a, i) => i === 0 || a === sorted[i - 1] + 1);
-    if (!f32(x, out_) || !contiguous) return ref.reduce(op, x, shape, axes, out_, argmax);
-    const first = sorted.length ? sorted[0] : shape.length, last = sorted.length ? sorted[sorted.length - 1] : shape.length - 1;
-    const product = (from: number, to: number) => {
-      let p = 1;
-      for (let i = from; i < to; i++) p *= shape[i];
-      return p;
-    };
+    // The kernel reduces one run of consecutive axes, x seen as (outer, R, inner): every reduction
+    // the ops make (they pass axes sorted: all axes, the batch axis, the last axis). Others: the
+    // reference. (Loops, not sort and closures: countCorrect comes here every training step.)
+    let consecutive = true;
+    for (let i = 1; i < axes.length; i++) if (axes[i] !== axes[i - 1] + 1) consecutive = false;
+    const first = axes.length ? axes[0] : shape.length, last = axes.length ? axes[axes.length - 1] : shape.length - 1;
+    if (!f32(x, out_) || !consecutive) return ref.reduce(op, x, shape, axes, out_, argmax);
+    let outer = 1, R = 1, inner = 1;
+    for (let i = 0; i < shape.length; i++) {
+      if (i < first) outer *= shape[i];
+      else if (i <= last) R *= shape[i];
+      else inner *= shape[i];
+    }
     const am = argmax && op === 'max' ? out(argmax) : null;
-    this.single('reduce', [op === 'max' ? 1 : 0, x as Float32Array, product(0, first), product(first, last + 1),
-      product(last + 1, shape.length), out(out_ as Float32Array), am]);
+    this.single('reduce', [op === 'max' ? 1 : 0, x as Float32Array, outer, R, inner, out(out_ as Float32Array), am]);
   }
 
   permute(x: Data, shape: readonly number[], perm: readonly number[], y: Data): void {

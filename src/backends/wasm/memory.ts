@@ -30,11 +30,12 @@ import type { Lifetime } from '../backend.js';
 
 type View = Float32Array | Int32Array | Uint8Array;
 
-/** One allocation: its place, its size class, and a serial number (a place is reused; a serial never). */
+/** One allocation: its place and its size class (a place is reused; a Block object never). */
 interface Block {
   ptr: number;
   bytes: number;
-  serial: number;
+  /** Registered with the FinalizationRegistry (the block is its own held value and unregister token). */
+  watched: boolean;
   /**
    * The array handed out, while a scope or the step lists track it: held strongly in a scope (it
    * ends soon), weakly in a step list (a page that never reaches a boundary must not pin it).
@@ -52,7 +53,6 @@ export function align(n: number): number {
 
 export class WasmHeap {
   private top: number;
-  private serial = 0;
   /** Blocks in use, by byte offset. */
   private readonly live = new Map<number, Block>();
   /** Released blocks by size, for reuse. */
@@ -62,8 +62,7 @@ export class WasmHeap {
   private current: Block[] = [];
   private previous: Block[] = [];
   private pruneAt = PRUNE_AT;
-  private readonly registry = new FinalizationRegistry<{ ptr: number; serial: number }>((b) => this.releaseIf(b.ptr, b.serial));
-  private readonly tokens = new Map<number, object>();
+  private readonly registry = new FinalizationRegistry<Block>((b) => this.release(b));
 
   constructor(readonly memory: WebAssembly.Memory, base: number, private readonly growable: boolean) {
     this.top = align(base);
@@ -165,7 +164,7 @@ export class WasmHeap {
       this.grow(ptr + size);
       this.top = ptr + size;
     }
-    const block: Block = { ptr, bytes: size, serial: ++this.serial, view: null };
+    const block: Block = { ptr, bytes: size, watched: false, view: null };
     this.live.set(ptr, block);
     return block;
   }
@@ -191,26 +190,18 @@ export class WasmHeap {
     const view = viewOf(b);
     if (view) markReleased(view);
     b.view = null;
-    const token = this.tokens.get(b.ptr);
-    if (token) {
-      this.registry.unregister(token);
-      this.tokens.delete(b.ptr);
+    if (b.watched) {
+      this.registry.unregister(b);
+      b.watched = false;
     }
     let list = this.free.get(b.bytes);
     if (!list) this.free.set(b.bytes, (list = []));
     list.push(b.ptr);
   }
 
-  /** Release the block at ptr only if it is still the allocation `serial` (its place may have been reused). */
-  private releaseIf(ptr: number, serial: number): void {
-    const b = this.live.get(ptr);
-    if (b && b.serial === serial) this.release(b);
-  }
-
   private collectWhenUnused(view: View, b: Block): void {
-    const token = {};
-    this.tokens.set(b.ptr, token);
-    this.registry.register(view, { ptr: b.ptr, serial: b.serial }, token);
+    b.watched = true;
+    this.registry.register(view, b, b);
   }
 
   // ---- lifetimes ----
@@ -249,7 +240,7 @@ export class WasmHeap {
         break;
       }
     }
-    if (!this.tokens.has(b.ptr)) this.collectWhenUnused(view, b);
+    if (!b.watched) this.collectWhenUnused(view, b);
   }
 
   /** Release an array now; it must not be used again. */
