@@ -123,7 +123,7 @@ export function runBackward(root: Tensor, grad?: Tensor): void {
     if (sizeOf(root.shape) !== 1) {
       throw new Error(`backward: a tensor of shape ${formatShape(root.shape)} needs an explicit gradient; call it on a scalar loss or pass grad`);
     }
-    seed = backend().alloc(1, root.dtype);
+    seed = backend().empty(1, root.dtype); // (empty, not alloc: its one value is written next)
     seed[0] = 1;
   }
   const order = topologicalOrder(root);
