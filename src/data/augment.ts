@@ -5,7 +5,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { backend } from '../backends/index.js';
 import type { Lifetime } from '../backends/backend.js';
 import { Random } from '../tensor/random.js';
-import type { ImageDataset } from './dataset.js';
+import { labelArray, type ImageDataset } from './dataset.js';
 
 /** What to do to each training example (the parsed `--augment crop,flip`). */
 export interface AugmentSpec {
@@ -95,7 +95,7 @@ export class Augmenter {
     const px = data.pixels;
     const B = indices.length;
     const x = backend().empty(B * px, 'float32', lifetime); // every pixel is written below
-    const y = new Int32Array(B);
+    const y = labelArray(B);
     const pad = this.spec.crop === 'auto' ? cropPadding(Math.min(H, W)) : this.spec.crop ?? 0;
     const shift = this.spec.shift ?? 0;
     for (let b = 0; b < B; b++) {
