@@ -16,7 +16,8 @@ let labelBlockUsed = 0;
  * every typed array over 64 bytes its own memory outside the JavaScript heap (a 64-label array took
  * 1.5–5 µs, the largest piece of JavaScript in a W1 training step), while a view costs ~0.05 µs. A
  * block is collected once no labels point into it. Like a tensor's data (a view into its backend's
- * memory), its `.buffer` is shared: copy it (`y.slice()`) before transferring it to a worker.
+ * memory), its `.buffer` is shared: copy it (`y.slice()`) before sending it to a worker (postMessage
+ * would carry the whole block, or with a transfer list detach it).
  */
 export function labelArray(n: number): Int32Array {
   const bytes = n * 4;
