@@ -132,6 +132,10 @@ test('ImageDataset.batch: rows by index, pixels / 255, labels; a bad index names
   assert.throws(() => ds.batch([0, 10]), /batch: indices\[1\] is 10, expected an integer from 0 to 9/);
   assert.throws(() => ds.batch([-1]), /batch: indices\[0\] is -1, expected an integer from 0 to 9/);
   assert.throws(() => ds.batch([0.5]), /batch: indices\[0\] is 0.5/);
+  // Labels are views into shared 64 KB blocks: 500 batches of 100 (three blocks) keep their own values.
+  const rows = (i: number) => Array.from({ length: 100 }, (_, j) => (i + j) % 10);
+  const kept = Array.from({ length: 500 }, (_, i) => ds.batch(rows(i)).y);
+  kept.forEach((yi, i) => assert.deepEqual(Array.from(yi), rows(i), `batch ${i}`));
 });
 
 test('frameDigit: a dark digit on white paper becomes a centered white digit in a 20-pixel box', () => {
