@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import jpeg from 'jpeg-js';
 import { loadMnist } from '../data/mnist.js';
-import { tempDir } from '../testing/helpers.js';
+import { tempDir, twoAtATime } from '../testing/helpers.js';
 import { BIN, lastJson, runCli as run } from '../testing/cli.js';
 import { spawn } from 'node:child_process';
 
@@ -103,8 +103,9 @@ test('user errors: one clear line naming what was wrong and what was expected, n
   const badImage = join(dir, 'bad.png');
   writeFileSync(badImage, 'not an image');
   cases.push([['predict', '--model', notModel, badImage], /not a zerograd model file/]);
-  for (const [args, pattern] of cases) {
-    const r = await run(args);
+  const results = await twoAtATime(cases, ([args]) => run(args));
+  for (const [i, [args, pattern]] of cases.entries()) {
+    const r = results[i];
     assert.equal(r.code, 1, `${args.join(' ')}: exit code ${r.code}`);
     assert.match(r.stderr, pattern, args.join(' '));
     assert.match(r.stderr, /^zerograd: error: [^\n]+\n$/, `${args.join(' ')}: one line`);

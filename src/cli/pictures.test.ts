@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir } from '../testing/helpers.js';
+import { tempDir, twoAtATime } from '../testing/helpers.js';
 import { lastJson, runCli as run } from '../testing/cli.js';
 import { drawShape, savePicture, SHAPE_CLASSES, writeShapeFolder } from '../testing/shapes.js';
 import { Random } from '../tensor/random.js';
@@ -94,8 +94,9 @@ test('bad folders and flags: one line naming the path or flag and what was expec
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, message);
   }
-  for (const [args, message] of cases) {
-    const r = await run(['train', ...args, '--epochs', '1', '--out', join(dir, 'bad.zg')]);
+  const results = await twoAtATime(cases, ([args]) => run(['train', ...args, '--epochs', '1', '--out', join(dir, 'bad.zg')]));
+  for (const [i, [args, message]] of cases.entries()) {
+    const r = results[i];
     assert.equal(r.code, 1, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, message);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);

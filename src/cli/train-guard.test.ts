@@ -12,7 +12,7 @@ import { loadMnist, MNIST_FILES } from '../data/mnist.js';
 import { encodeIdx } from '../data/idx.js';
 import { loadModel } from '../io/node.js';
 import { threadCount } from './main.js';
-import { tempDir } from '../testing/helpers.js';
+import { tempDir, twoAtATime } from '../testing/helpers.js';
 import { runCli as run } from '../testing/cli.js';
 
 const BIN = fileURLToPath(new URL('../../bin/zerograd.js', import.meta.url));
@@ -54,8 +54,9 @@ test('train checks --out before the first step: a missing folder, a folder, an u
     [dir, /--out .*: is a folder; expected a file name/],
     [join(unwritableDir(), 'm.zg'), /--out .*m\.zg: cannot write in .* \(E[A-Z]+\); expected a writable folder/],
   ];
-  for (const [out, pattern] of cases) {
-    const r = await run(['train', ...TINY, '--limit', '100', '--out', out]);
+  const results = await twoAtATime(cases, ([out]) => run(['train', ...TINY, '--limit', '100', '--out', out]));
+  for (const [i, [out, pattern]] of cases.entries()) {
+    const r = results[i];
     assert.equal(r.code, 1, `${out}: exit code ${r.code}`);
     assert.match(r.stderr, pattern);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
@@ -70,7 +71,7 @@ test('a diverging run stops with advice, and the advised command trains', async 
     [['--optimizer', 'adam', '--lr', '100'], /training diverged: the median loss of the last 20 batches, [\d.e+]+, is more than 10× the first batch's [\d.]+ at epoch 1, batch 20 \(--optimizer adam --lr 100\); try --lr 0\.001 \(the default for adam\)/],
     [['--optimizer', 'sgd', '--lr', '1e30'], /training diverged: the loss became NaN or infinite at epoch 1, batch \d+ \(--optimizer sgd --lr 1e\+30\); try --lr 0\.1 \(the default for sgd\)/],
   ];
-  for (const [flags, pattern] of cases) {
+  await twoAtATime(cases, async ([flags, pattern]) => {
     const out = join(dir, `diverged-${flags[1]}.zg`);
     const args = ['train', ...TINY, '--limit', '2000', '--batch-size', '20', '--schedule', 'none', '--out', out, ...flags];
     const r = await run(args);
@@ -84,7 +85,7 @@ test('a diverging run stops with advice, and the advised command trains', async 
     const res = JSON.parse(again.stdout.trim().split('\n').pop()!);
     assert.ok(res.testAccuracy > 0.7, `--lr ${advised}: test accuracy ${res.testAccuracy}`);
     assert.doesNotMatch(again.stderr, /warning/);
-  }
+  });
 });
 
 test('an epoch that ends near chance accuracy warns, and says which way the learning rate should go', async () => {
@@ -94,8 +95,10 @@ test('an epoch that ends near chance accuracy warns, and says which way the lear
     ['1e-6', /the loss went only from [\d.]+ to [\d.]+; train on more images \(--limit\), for more epochs, or with a higher --lr\n$/],
     ['10', /the loss jumped from [\d.]+ to [\d.e+]+, so the learning rate is too high; try --lr 0\.1\n$/],
   ];
-  for (const [lr, advice] of cases) {
-    const r = await run(['train', ...TINY, '--optimizer', 'sgd', '--lr', lr, '--limit', '2000', '--batch-size', '20', '--out', join(dir, 'chance.zg')]);
+  const results = await twoAtATime(cases, ([lr]) =>
+    run(['train', ...TINY, '--optimizer', 'sgd', '--lr', lr, '--limit', '2000', '--batch-size', '20', '--out', join(dir, `chance-${lr}.zg`)]));
+  for (const [i, [, advice]] of cases.entries()) {
+    const r = results[i];
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /^zerograd: warning: test accuracy \d+\.\d+% after epoch 1 is near chance \(10\.00% for 10 classes\): /);
     assert.match(r.stderr, advice);

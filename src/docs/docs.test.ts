@@ -9,7 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import { EXPERIMENTS } from '../experiments/index.js';
 import { EXPLAINER_VIEWS } from '../web/views.js';
-import { tempDir } from '../testing/helpers.js';
+import { tempDir, twoAtATime } from '../testing/helpers.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const read = (p: string) => readFileSync(join(root, p), 'utf8');
@@ -69,15 +69,7 @@ test('tutorial and README: every TypeScript snippet compiles and runs', async ()
     writeFileSync(file, js);
     return file;
   });
-  // Two at a time: each snippet is a process of its own and saves only into its own TMPDIR.
-  const failures: string[] = [];
-  let next = 0;
-  const runNext = async (): Promise<void> => {
-    for (let i = next++; i < files.length; i = next++) {
-      const r = await run(files[i]);
-      if (r.code !== 0) failures.push(`snippet ${i + 1} (of tutorial, then README) failed:\n${r.out}`);
-    }
-  };
-  await Promise.all([runNext(), runNext()]);
-  assert.deepEqual(failures, []);
+  // Each snippet is a process of its own and saves only into its own TMPDIR.
+  const results = await twoAtATime(files, run);
+  results.forEach((r, i) => assert.equal(r.code, 0, `snippet ${i + 1} (of tutorial, then README) failed:\n${r.out}`));
 });
