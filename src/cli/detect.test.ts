@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { PNG } from 'pngjs';
 import { loadMnist } from '../data/mnist.js';
 import { iou, type Box } from '../detection/boxes.js';
-import { tempDir } from '../testing/helpers.js';
+import { tempDir, twoAtATime } from '../testing/helpers.js';
 import { lastJson, runCli as run } from '../testing/cli.js';
 
 const dir = tempDir('detect');
@@ -36,12 +36,11 @@ test('detect-train --split smoke: mAP@0.5 ≥ 0.30, and every number the JSON pr
 });
 
 test('detect-eval reads the model back and gives the same mAP on the same canvases', async () => {
-  const r = await run(['detect-eval', '--model', model, '--json']);
+  const [r, text] = await twoAtATime([['--json'], []], (extra) => run(['detect-eval', '--model', model, ...extra]));
   assert.equal(r.code, 0, r.stderr);
   const e = lastJson(r.stdout);
   assert.ok(Math.abs(e.mAP50 - trained.mAP50) < 1e-9, `${e.mAP50} vs ${trained.mAP50}`);
   assert.equal(e.perClass.length, 10);
-  const text = await run(['detect-eval', '--model', model]);
   assert.match(text.stdout, /mAP@0\.5/);
 });
 
