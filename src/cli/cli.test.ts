@@ -45,17 +45,22 @@ test('train a CNN on 3,000 images: at least 90% test accuracy; then eval, predic
   assert.equal(res.epochs, 2);
   for (const k of ['trainLoss', 'seconds', 'samplesPerSecond', 'parameters']) assert.equal(typeof res[k], 'number', k);
 
-  const e = await run(['eval', '--model', model, '--json']);
+  // The saved model read back by eval, predict and summary (independent runs, two at a time).
+  const files = [digitFile(0, 'png'), digitFile(1, 'jpg'), digitFile(2, 'png')];
+  const [e, text, p, pt, s] = await twoAtATime([
+    ['eval', '--model', model, '--json'],
+    ['eval', '--model', model],
+    ['predict', '--model', model, '--top', '3', '--json', ...files.map((f) => f.path)],
+    ['predict', '--model', model, files[0].path],
+    ['summary', '--model', model, '--json'],
+  ], (args) => run(args));
   assert.equal(e.code, 0, e.stderr);
   const ev = lastJson(e.stdout);
   assert.equal(ev.accuracy, res.testAccuracy, 'eval of the saved model matches the accuracy at the end of training');
   assert.equal(ev.confusion.flat().reduce((a: number, b: number) => a + b, 0), 10000);
   assert.equal(ev.perClass.length, 10);
-  const text = await run(['eval', '--model', model]);
   assert.match(text.stdout, /confusion matrix/);
 
-  const files = [digitFile(0, 'png'), digitFile(1, 'jpg'), digitFile(2, 'png')];
-  const p = await run(['predict', '--model', model, '--top', '3', '--json', ...files.map((f) => f.path)]);
   assert.equal(p.code, 0, p.stderr);
   const preds = lastJson(p.stdout);
   assert.deepEqual(preds.map((q: any) => q.prediction), files.map((f) => f.label));
@@ -63,10 +68,8 @@ test('train a CNN on 3,000 images: at least 90% test accuracy; then eval, predic
     assert.equal(q.top.length, 3);
     assert.ok(q.top[0].probability >= q.top[1].probability);
   }
-  const pt = await run(['predict', '--model', model, files[0].path]);
   assert.match(pt.stdout, new RegExp(`: ${files[0].label}\\n\\s+${files[0].label}\\s+\\d+\\.\\d%`));
 
-  const s = await run(['summary', '--model', model, '--json']);
   const sum = lastJson(s.stdout);
   assert.equal(sum.parameters, res.parameters);
   assert.deepEqual(sum.layers.map((l: any) => l.type), ['Conv2d', 'ReLU', 'MaxPool2d', 'Flatten', 'Linear', 'ReLU', 'Linear']);

@@ -18,7 +18,7 @@ import { crossEntropy } from '../losses/index.js';
 import { Adam } from '../optim/index.js';
 import { encodeIdx } from '../data/idx.js';
 import { loadMnist, MNIST_FILES } from '../data/mnist.js';
-import { tempDir } from '../testing/helpers.js';
+import { tempDir, twoAtATime } from '../testing/helpers.js';
 import { lastJson, runCli } from '../testing/cli.js';
 
 test('LeNet-5: the published layer sizes, 61,706 parameters and 416,520 multiply-adds on 28×28', () => {
@@ -99,28 +99,31 @@ test('command line: train a resnet, then eval, predict and summary read its mode
   assert.equal(r.code, 0, r.stderr);
   const res = lastJson(r.stdout);
   assert.equal(res.parameters, 77_754);
-  const e = await runCli(['eval', '--model', model, '--data-dir', data, '--json']);
-  assert.equal(e.code, 0, e.stderr);
-  assert.equal(lastJson(e.stdout).accuracy, res.testAccuracy, 'the saved running statistics give the accuracy training ended with');
   const png = join(dir, 'blank.png');
   const image = new PNG({ width: 28, height: 28 });
   image.data.fill(255);
   for (let y = 6; y < 22; y++) for (const xx of [13, 14]) image.data.fill(0, 4 * (y * 28 + xx), 4 * (y * 28 + xx) + 3); // a "1"
   writeFileSync(png, PNG.sync.write(image));
-  const p = await runCli(['predict', '--model', model, '--json', png]);
+  // Independent runs, two at a time.
+  const [e, p, s, a, bn, wrong] = await twoAtATime([
+    ['eval', '--model', model, '--data-dir', data, '--json'],
+    ['predict', '--model', model, '--json', png],
+    ['summary', '--model', model, '--json'],
+    ['summary', '--arch', 'vgg'],
+    ['summary', '--arch', 'vgg', '--batch-norm', '--json'],
+    ['train', '--model', 'cnn', '--batch-norm', '--epochs', '1', '--data-dir', data],
+  ], (args) => runCli(args));
+  assert.equal(e.code, 0, e.stderr);
+  assert.equal(lastJson(e.stdout).accuracy, res.testAccuracy, 'the saved running statistics give the accuracy training ended with');
   assert.equal(p.code, 0, p.stderr);
   assert.ok(Number.isInteger(lastJson(p.stdout)[0].prediction));
-  const s = await runCli(['summary', '--model', model, '--json']);
   assert.equal(lastJson(s.stdout).parameters, 77_754);
   assert.ok(lastJson(s.stdout).layers.some((l: { name: string }) => l.name === '6.shortcut.0'));
-  const a = await runCli(['summary', '--arch', 'vgg']);
   assert.match(a.stdout, /total parameters: 218,490; multiply-adds per example: 4,830,720/);
   // --batch-norm: a BatchNorm2d after each of vgg's four convolutions, which then lose their bias.
-  const bn = await runCli(['summary', '--arch', 'vgg', '--batch-norm', '--json']);
   const layers = lastJson(bn.stdout).layers as Array<{ name: string; type: string }>;
   assert.equal(layers.filter((l) => l.type === 'BatchNorm2d').length, 4);
   assert.equal(lastJson(bn.stdout).parameters, 218_490 - 16 - 16 - 32 - 32 + 2 * (16 + 16 + 32 + 32));
-  const wrong = await runCli(['train', '--model', 'cnn', '--batch-norm', '--epochs', '1', '--data-dir', data]);
   assert.equal(wrong.code, 1);
   assert.match(wrong.stderr, /--batch-norm: expected false for cnn \(batch norm is a vgg option; resnet always has it\), got true/);
 });
