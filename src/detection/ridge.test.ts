@@ -68,3 +68,62 @@ test('ridge: bad input and a singular system name the cause', () => {
   assert.throws(() => cholesky(new Float64Array([1, 2, 2, 1]), 2), /not positive definite at pivot 1/);
   assert.throws(() => predictRidge(X, 2, m), /X has 6 values; expected n×d = 2×2 = 4/);
 });
+
+test('ridge: the blocked XᵀX gives the weights of the plain one-row-at-a-time loop, bit for bit', () => {
+  // n = 203 (not a multiple of the block), mostly zeros, a −0 among them, as pooled ReLU features are.
+  const n = 203, d = 40, k = 2, lambda = 0.5;
+  const rng = new Random(11);
+  const X = Float32Array.from({ length: n * d }, () => (rng.uniform() < 0.6 ? 0 : rng.uniform() * 4));
+  X[5] = -0;
+  const Y = Float32Array.from({ length: n * k }, () => rng.normal());
+  // The textbook loop: means, then XᵀX and XᵀY row by row, centred, λ on the diagonal.
+  const xm = new Float64Array(d), ym = new Float64Array(k);
+  for (let r = 0; r < n; r++) {
+    for (let i = 0; i < d; i++) xm[i] += X[r * d + i];
+    for (let j = 0; j < k; j++) ym[j] += Y[r * k + j];
+  }
+  for (let i = 0; i < d; i++) xm[i] /= n;
+  for (let j = 0; j < k; j++) ym[j] /= n;
+  const A = new Float64Array(d * d), B = new Float64Array(d * k);
+  for (let r = 0; r < n; r++) {
+    for (let i = 0; i < d; i++) {
+      const xi = X[r * d + i];
+      if (xi === 0) continue;
+      for (let j = i; j < d; j++) A[i * d + j] += xi * X[r * d + j];
+      for (let j = 0; j < k; j++) B[i * k + j] += xi * Y[r * k + j];
+    }
+  }
+  for (let i = 0; i < d; i++) {
+    for (let j = i; j < d; j++) A[i * d + j] = A[j * d + i] = A[i * d + j] - n * xm[i] * xm[j] + (i === j ? lambda : 0);
+    for (let j = 0; j < k; j++) B[i * k + j] -= n * xm[i] * ym[j];
+  }
+  const W = choleskySolve(cholesky(A, d), d, B, k);
+  assert.deepEqual([...fitRidge(X, n, d, Y, k, lambda).W], [...W]);
+});
+
+test('ridge: Cholesky four rows at a time is the one-row-at-a-time factor, bit for bit', () => {
+  const d = 30; // the blocks of four and two rows left over
+  const rng = new Random(12);
+  const G = Float64Array.from({ length: d * d }, () => rng.normal());
+  const A = new Float64Array(d * d);
+  for (let i = 0; i < d; i++) {
+    for (let j = 0; j < d; j++) {
+      let s = i === j ? d : 0;
+      for (let p = 0; p < d; p++) s += G[i * d + p] * G[j * d + p];
+      A[i * d + j] = s;
+    }
+  }
+  // Cholesky–Crout, column by column: L[i][j] = (A[i][j] − Σ_{p<j} L[i][p]·L[j][p]) / L[j][j].
+  const L = new Float64Array(d * d);
+  for (let j = 0; j < d; j++) {
+    let s = A[j * d + j];
+    for (let p = 0; p < j; p++) s -= L[j * d + p] * L[j * d + p];
+    L[j * d + j] = Math.sqrt(s);
+    for (let i = j + 1; i < d; i++) {
+      let t = A[i * d + j];
+      for (let p = 0; p < j; p++) t -= L[i * d + p] * L[j * d + p];
+      L[i * d + j] = t / L[j * d + j];
+    }
+  }
+  assert.deepEqual([...cholesky(A, d)], [...L]);
+});

@@ -26,6 +26,34 @@ export interface RidgeModel {
   b: Float64Array;
 }
 
+/** Rows of X per pass over XᵀX in fitRidge. */
+const ROWS = 4;
+
+/**
+ * A[ai + j] += xs[q]·rows[at[q]·d + j] for j from j0 to d − 1, for q = 0, 1, …, c − 1 in that order
+ * (c ≤ ROWS): one pass over the row of A, each product added and rounded in turn.
+ */
+function addProducts(A: Float64Array, ai: number, j0: number, d: number, rows: Float64Array, xs: Float64Array,
+                     at: Int32Array, c: number): void {
+  const x0 = xs[0], o0 = at[0] * d;
+  if (c === 1) {
+    for (let j = j0; j < d; j++) A[ai + j] += x0 * rows[o0 + j];
+    return;
+  }
+  const x1 = xs[1], o1 = at[1] * d;
+  if (c === 2) {
+    for (let j = j0; j < d; j++) A[ai + j] = A[ai + j] + x0 * rows[o0 + j] + x1 * rows[o1 + j];
+    return;
+  }
+  const x2 = xs[2], o2 = at[2] * d;
+  if (c === 3) {
+    for (let j = j0; j < d; j++) A[ai + j] = A[ai + j] + x0 * rows[o0 + j] + x1 * rows[o1 + j] + x2 * rows[o2 + j];
+    return;
+  }
+  const x3 = xs[3], o3 = at[3] * d;
+  for (let j = j0; j < d; j++) A[ai + j] = A[ai + j] + x0 * rows[o0 + j] + x1 * rows[o1 + j] + x2 * rows[o2 + j] + x3 * rows[o3 + j];
+}
+
 /**
  * Fit W, b minimising ‖XW + 1bᵀ − Y‖² + λ‖W‖². X: n×d, Y: n×k, row-major. Example:
  *   const model = fitRidge(features, n, d, targets, 4, 1000);   // box regression, λ = 1000
@@ -48,17 +76,32 @@ export function fitRidge(X: Features, n: number, d: number, Y: Features, k: numb
   for (let i = 0; i < d; i++) xm[i] /= n;
   for (let j = 0; j < k; j++) ym[j] /= n;
 
-  // A = XᵀX (upper triangle), B = XᵀY, one row of X at a time, skipping zeros.
+  // A = XᵀX (upper triangle), B = XᵀY, skipping zeros: for each row r and each i with x_ri ≠ 0,
+  //   A[i, j] += x_ri·x_rj (j ≥ i),   B[i, :] += x_ri·y_r.
+  // A (d×d float64, 5 MB at d = 800) does not fit the cache, so the loop takes ROWS rows of X at a
+  // time and passes over A once per block rather than once per row (~3× faster). Each A[i, j] still
+  // receives its products one at a time in row order, each rounded, so the sums are bit for bit
+  // those of the one-row-at-a-time loop.
   const A = new Float64Array(d * d), B = new Float64Array(d * k);
-  const row = new Float64Array(d);
-  for (let r = 0; r < n; r++) {
-    for (let i = 0; i < d; i++) row[i] = X[r * d + i];
+  const rows = new Float64Array(ROWS * d);
+  const xs = new Float64Array(ROWS), at = new Int32Array(ROWS); // a block's non-zero x_ri, and where its row starts
+  for (let r0 = 0; r0 < n; r0 += ROWS) {
+    const m = Math.min(ROWS, n - r0);
+    for (let q = 0; q < m * d; q++) rows[q] = X[r0 * d + q];
     for (let i = 0; i < d; i++) {
-      const xi = row[i];
-      if (xi === 0) continue;
-      const ai = i * d;
-      for (let j = i; j < d; j++) A[ai + j] += xi * row[j];
-      for (let j = 0; j < k; j++) B[i * k + j] += xi * Y[r * k + j];
+      let c = 0;
+      for (let q = 0; q < m; q++) {
+        const v = rows[q * d + i];
+        if (v === 0) continue;
+        xs[c] = v;
+        at[c++] = q;
+      }
+      if (c === 0) continue;
+      addProducts(A, i * d, i, d, rows, xs, at, c);
+      for (let q = 0; q < c; q++) {
+        const y = (r0 + at[q]) * k;
+        for (let j = 0; j < k; j++) B[i * k + j] += xs[q] * Y[y + j];
+      }
     }
   }
   // Pivots below floor count as zero: a constant feature's centred variance n·(c² − c²) comes
@@ -130,7 +173,26 @@ export function cholesky(A: Float64Array, d: number, pivotFloor?: ArrayLike<numb
     }
     const djj = Math.sqrt(s);
     L[lj + j] = djj;
-    for (let i = j + 1; i < d; i++) {
+    // L[i][j] = (A[i][j] − Σ_{p<j} L[i][p]·L[j][p]) / L[j][j], four rows i at a time: four independent
+    // chains of subtractions share the loads of row j (one chain alone waits on each subtraction;
+    // ~3× faster at d = 800). Each chain is the same sequence of roundings as one row alone.
+    let i = j + 1;
+    for (; i + 4 <= d; i += 4) {
+      const l0 = i * d, l1 = l0 + d, l2 = l1 + d, l3 = l2 + d;
+      let t0 = A[l0 + j], t1 = A[l1 + j], t2 = A[l2 + j], t3 = A[l3 + j];
+      for (let p = 0; p < j; p++) {
+        const v = L[lj + p];
+        t0 -= L[l0 + p] * v;
+        t1 -= L[l1 + p] * v;
+        t2 -= L[l2 + p] * v;
+        t3 -= L[l3 + p] * v;
+      }
+      L[l0 + j] = t0 / djj;
+      L[l1 + j] = t1 / djj;
+      L[l2 + j] = t2 / djj;
+      L[l3 + j] = t3 / djj;
+    }
+    for (; i < d; i++) {
       const li = i * d;
       let t = A[li + j];
       for (let p = 0; p < j; p++) t -= L[li + p] * L[lj + p];
