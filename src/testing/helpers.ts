@@ -52,9 +52,12 @@ export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
  */
 export function tempDir(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), `zg-${prefix}-`));
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  if (tempDirs.length === 0) process.once('exit', () => { for (const d of tempDirs) rmSync(d, { recursive: true, force: true }); });
+  tempDirs.push(dir);
   return dir;
 }
+/** The folders tempDir made in this process (one exit listener removes them all: Node warns past ten listeners). */
+const tempDirs: string[] = [];
 
 /**
  * fn over every item, two at a time (this project's machines have two cores; the test runner runs
