@@ -114,8 +114,10 @@ for (const [label, b] of backends) {
     const shapes: Array<[number, number, number, number, number, number, number, number]> = [
       [1, 1, 5, 5, 1, 1, 1, 0], [3, 2, 7, 6, 5, 3, 1, 1], [4, 3, 11, 9, 7, 5, 2, 2], [5, 1, 28, 28, 30, 5, 1, 0], [2, 4, 6, 6, 3, 6, 1, 0],
       // The forward's own blocking: two K blocks (12·5·5 = 300 > 256) with rows of 10 crossing panels of 8 and a
-      // padded border; more positions than one column block (50·50 > 2048); more kernels than one row block.
-      [2, 12, 9, 10, 7, 5, 1, 2], [1, 1, 50, 50, 3, 1, 1, 0], [1, 2, 6, 6, 130, 3, 1, 1]];
+      // padded border; more positions than one column block (50·50 > 2048); more kernels than one row block;
+      // filters packed once per call in two row blocks × two K blocks; filters too many to pack once (260×270).
+      [2, 12, 9, 10, 7, 5, 1, 2], [1, 1, 50, 50, 3, 1, 1, 0], [1, 2, 6, 6, 130, 3, 1, 1], [2, 12, 5, 5, 125, 5, 1, 2],
+      [1, 30, 4, 4, 260, 3, 1, 1]];
     for (const [N, C, H, W, OC, K, s, p] of shapes) {
       const OH = Math.floor((H + 2 * p - K) / s) + 1, OW = Math.floor((W + 2 * p - K) / s) + 1;
       const g: Conv2dGeometry = { N, C, H, W, OC, KH: K, KW: K, OH, OW, stride: s, padding: p };

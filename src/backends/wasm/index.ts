@@ -427,7 +427,7 @@ export class WasmBackend implements Backend {
   private convWork(g: Conv2dGeometry): { nt: number; perThread: number; work: ReturnType<typeof scratch> } {
     // With fewer images than threads, the extra threads find no image left to claim.
     const nt = this.nt(g.N * g.OC * g.OH * g.OW * g.C * g.KH * g.KW, SMALL_FLOPS);
-    const perThread = align(this.k.convScratchBytes(g.C, g.KH, g.KW, g.OH, g.OW));
+    const perThread = align(this.k.convScratchBytes(g.C, g.KH, g.KW, g.OH, g.OW, g.OC));
     return { nt, perThread, work: scratch(this.syncBytes + perThread * nt, this.syncBytes) };
   }
 

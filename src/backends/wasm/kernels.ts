@@ -68,7 +68,7 @@ export interface KernelInfo {
   gemmSharedScratchBytes(nt: number): number;
   /** i32 values per tensor in an optimizer kernel's table (sgdSteps, adamSteps). */
   tensorEntryInts(): number;
-  convScratchBytes(C: number, KH: number, KW: number, OH: number, OW: number): number;
+  convScratchBytes(C: number, KH: number, KW: number, OH: number, OW: number, OC: number): number;
   /** Spins at the kernels' barriers before sleeping, for the calling thread's instance. */
   setSpin(spins: number): void;
 }

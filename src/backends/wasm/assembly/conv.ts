@@ -1,5 +1,5 @@
 // Convolution through im2col + the packed matrix multiply, and pooling. Threads split the batch.
-import { claim, gemmBlock, gemmScratchBytes, KC, MC, NC, NR, packA, SYNC_BYTES, TILE_BYTES, tiles } from './gemm';
+import { claim, gemmBlock, gemmScratchBytes, KC, MC, MR, NC, NR, packA, SYNC_BYTES, TILE_BYTES, tiles } from './gemm';
 import { gemmNTBlock } from './gemm-nt';
 
 /** Share [lo, hi) of n items for thread tid of nt. */
@@ -99,9 +99,36 @@ function im2colPanels(x: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32, OH: i3
   }
 }
 
-/** The NR values of row (c,kh,kw) of im2col(x) from output position (oh, ow) on, value by value: 0 outside x and past `cols`. */
+/**
+ * The NR values of row (c,kh,kw) of im2col(x) from output position (oh, ow) on: 0 outside x and past
+ * `cols`. With stride 1 the positions in one output row read one run of x, so the panel goes run by
+ * run (a panel crosses into the next output row whenever OW is not a multiple of NR: every panel of
+ * a 7×7 map); otherwise value by value.
+ */
 function panelColumn(x: usize, H: i32, W: i32, OW: i32, s: i32, p: i32, c: i32, kh: i32, kw: i32, oh: i32, ow: i32,
                      cols: i32, out: usize): void {
+  if (s == 1) {
+    let j = 0;
+    while (j < cols) {
+      const n = min(cols - j, OW - ow); // this output row's positions in the panel
+      const ih = oh + kh - p, iw = ow + kw - p; // x[c, ih, iw + t] for t < n
+      const lo = min(n, max(0, -iw)), hi = max(lo, min(n, W - iw)); // inside x: t in [lo, hi)
+      const o = out + <usize>j * 4;
+      if (ih < 0 || ih >= H) {
+        for (let t = 0; t < n; t++) store<f32>(o + <usize>t * 4, 0);
+      } else {
+        const row = x + <usize>((c * H + ih) * W + iw) * 4;
+        for (let t = 0; t < lo; t++) store<f32>(o + <usize>t * 4, 0);
+        for (let t = lo; t < hi; t++) store<f32>(o + <usize>t * 4, load<f32>(row + <usize>t * 4));
+        for (let t = hi; t < n; t++) store<f32>(o + <usize>t * 4, 0);
+      }
+      j += n;
+      ow += n;
+      if (ow == OW) { ow = 0; oh++; }
+    }
+    for (; j < NR; j++) store<f32>(out + <usize>j * 4, 0);
+    return;
+  }
   for (let j = 0; j < NR; j++) {
     const ih = oh * s + kh - p, iw = ow * s + kw - p;
     const inside = j < cols && ih >= 0 && ih < H && iw >= 0 && iw < W;
@@ -155,8 +182,22 @@ function col2im(dcols: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32, OH: i32,
  * followed by nt of these: thread tid's region starts scratchPerThread·tid bytes after the counters.
  * (scratchPerThread, in bytes, is not the convolution's stride, which the kernels call s.)
  */
-export function convScratchBytes(C: i32, KH: i32, KW: i32, OH: i32, OW: i32): i32 {
-  return ((C * KH * KW * OH * OW * 4 + 15) & ~15) + gemmScratchBytes();
+export function convScratchBytes(C: i32, KH: i32, KW: i32, OH: i32, OW: i32, OC: i32): i32 {
+  const K = C * KH * KW;
+  return ((max(K * OH * OW, packedWeights(OC, K)) * 4 + 15) & ~15) + gemmScratchBytes();
+}
+
+/** Largest packed filter bank conv2d packs once per call (in floats: 256 KB). */
+const PACKED_WEIGHTS_MAX: i32 = 65536;
+
+/**
+ * Floats of w (OC×K) packed into MR-row panels for the whole call (0: too large, packed block by
+ * block for each image instead). Block (mc, k0) of the packing lies at mc·K + k0·(its rows rounded
+ * up to MR): every row block before it holds MC rows (a multiple of MR) of all K columns.
+ */
+function packedWeights(OC: i32, K: i32): i32 {
+  const n = ((OC + MR - 1) / MR) * MR * K;
+  return n <= PACKED_WEIGHTS_MAX ? n : 0;
 }
 
 /**
@@ -169,10 +210,22 @@ export function conv2d(x: usize, w: usize, b: usize, relu: bool, N: i32, C: i32,
   const K = C * KH * KW;
   const P = OH * OW;
   // gemmBlock(w, im2col(x[n])) with its packB replaced by im2colPanels: the same blocks, the same sums.
-  const tmp = scratch + SYNC_BYTES + <usize>tid * scratchPerThread + <usize>((K * P * 4 + 15) & ~15);
+  // The filters are the same for every image: packed once into the start of this thread's scratch
+  // when they fit (for a small map, packing them again for each image took longer than its products).
+  const packed = scratch + SYNC_BYTES + <usize>tid * scratchPerThread;
+  const once = packedWeights(OC, K) > 0;
+  const tmp = packed + <usize>((max(K * P, packedWeights(OC, K)) * 4 + 15) & ~15);
   const pa = tmp + TILE_BYTES;
   const pb = pa + <usize>(MC * KC) * 4;
+  let first = true;
   for (let n = claim(scratch); n < N; n = claim(scratch)) {
+    if (once && first) {
+      for (let mc = 0; mc < OC; mc += MC) {
+        const mb = min(MC, OC - mc), rows = ((mb + MR - 1) / MR) * MR;
+        for (let k0 = 0; k0 < K; k0 += KC) packA(false, w, OC, K, mc, mb, k0, min(KC, K - k0), packed + <usize>(mc * K + k0 * rows) * 4);
+      }
+    }
+    first = false;
     const xn = x + <usize>(n * C * H * W) * 4, yn = y + <usize>(n * OC * P) * 4;
     for (let k0 = 0; k0 < K; k0 += KC) {
       const kb = min(KC, K - k0);
@@ -180,9 +233,11 @@ export function conv2d(x: usize, w: usize, b: usize, relu: bool, N: i32, C: i32,
         const nb = min(NC, P - nc);
         im2colPanels(xn, C, H, W, KH, KW, OH, OW, s, p, k0, kb, nc, nb, pb);
         for (let mc = 0; mc < OC; mc += MC) {
-          const mb = min(MC, OC - mc);
-          packA(false, w, OC, K, mc, mb, k0, kb, pa);
-          tiles(kb, pa, mb, pb, nb, yn, P, mc, nc, k0 == 0, k0 + kb == K, tmp, b, true, relu, 0);
+          const mb = min(MC, OC - mc), rows = ((mb + MR - 1) / MR) * MR;
+          let panels = pa;
+          if (once) panels = packed + <usize>(mc * K + k0 * rows) * 4;
+          else packA(false, w, OC, K, mc, mb, k0, kb, pa);
+          tiles(kb, panels, mb, pb, nb, yn, P, mc, nc, k0 == 0, k0 + kb == K, tmp, b, true, relu, 0);
         }
       }
     }
