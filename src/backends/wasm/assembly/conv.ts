@@ -55,15 +55,38 @@ function im2col(x: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32, OH: i32, OW:
  * image. Otherwise each value on its own (0 outside the image, and past the last position).
  */
 function im2colPanels(x: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32, OH: i32, OW: i32, s: i32, p: i32,
-                      k0: i32, kb: i32, n0: i32, nb: i32, dst: usize): void {
+                      k0: i32, kb: i32, n0: i32, nb: i32, dst: usize, masks: usize, maskBytes: i32): void {
   const KK = KH * KW, kEnd = k0 + kb;
   const c0 = k0 / KK, kh0 = (k0 % KK) / KW, kw0 = k0 % KW;
+  // A map padded to its own size (stride 1, OW = W: "same" padding, as in VGG and ResNet blocks):
+  // output position t = oh·OW + ow reads x[c, oh+kh−p, ow+kw−p], at flat offset t + (kh−p)·W + kw−p
+  // of channel c, so a panel's NR values for one (c,kh,kw) are NR consecutive floats of x, even
+  // across output rows, except where the window hangs over the border: two vector loads, and the
+  // lanes over the border set to +0 by a mask made once per panel for each (kh,kw).
+  const plane = <usize>(H * W) * 4, end = x + <usize>C * plane;
+  // (With one channel the masks cost as much as the copies they save.)
+  const flat = s == 1 && OW == W && W >= 4 && C > 1 && KK * 32 <= maskBytes;
   let oh = n0 / OW, ow = n0 % OW; // the panel's first output position
   for (let q = 0; q < nb; q += NR) {
     const cols = min(NR, nb - q);
     let out = dst + <usize>(q * kb) * 4;
     let c = c0, kh = kh0, kw = kw0;
-    if (s == 1 && cols == NR && ow + NR <= OW) {
+    if (flat && cols == NR) {
+      borderMasks(H, W, KH, KW, p, oh, ow, masks);
+      const t = oh * OW + ow;
+      for (let k = k0; k < kEnd; k++) {
+        const src = x + <usize>c * plane + <usize>(t + (kh - p) * W + kw - p) * 4;
+        const m = masks + <usize>((kh * KW + kw) * 32);
+        if (src >= x && src + 32 <= end) {
+          v128.store(out, v128.and(v128.load(src), v128.load(m)));
+          v128.store(out, v128.and(v128.load(src, 16), v128.load(m, 16)), 16);
+        } else {
+          panelColumn(x, H, W, OW, 1, p, c, kh, kw, oh, ow, NR, out); // (the first and last rows of the image)
+        }
+        out += NR * 4;
+        if (++kw == KW) { kw = 0; if (++kh == KH) { kh = 0; c++; } }
+      }
+    } else if (s == 1 && cols == NR && ow + NR <= OW) {
       for (let k = k0; k < kEnd; ) {
         const n = min(KW - kw, kEnd - k); // this kernel row's kw from kw to kw + n
         const ih = oh + kh - p;
@@ -96,6 +119,32 @@ function im2colPanels(x: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32, OH: i3
     }
     ow += NR;
     while (ow >= OW) { ow -= OW; oh++; }
+  }
+}
+
+/**
+ * For a panel of NR output positions from (oh, ow) on, at masks + (kh·KW + kw)·32: NR lanes, all ones
+ * where the window's tap (kh, kw) lies inside the H×W map, else 0 (stride 1, OW = W ≥ 4, so a panel
+ * spans at most three output rows). Lane by lane in vectors of four positions.
+ */
+function borderMasks(H: i32, W: i32, KH: i32, KW: i32, p: i32, oh: i32, ow: i32, masks: usize): void {
+  for (let half = 0; half < 2; half++) {
+    // The four positions' (oh, ow): ow + j, wrapped into the next row (twice at most).
+    let cw = i32x4.add(i32x4.splat(ow + half * 4), i32x4(0, 1, 2, 3)), ch = i32x4.splat(oh);
+    for (let wrap = 0; wrap < 2; wrap++) {
+      const over = i32x4.ge_s(cw, i32x4.splat(W)); // all ones where ow ≥ W
+      cw = i32x4.sub(cw, v128.and(over, i32x4.splat(W)));
+      ch = i32x4.sub(ch, over); // (all ones is −1)
+    }
+    for (let kh = 0; kh < KH; kh++) {
+      const ih = i32x4.add(ch, i32x4.splat(kh - p));
+      const inRow = v128.and(i32x4.ge_s(ih, i32x4.splat(0)), i32x4.lt_s(ih, i32x4.splat(H)));
+      for (let kw = 0; kw < KW; kw++) {
+        const iw = i32x4.add(cw, i32x4.splat(kw - p));
+        const inside = v128.and(inRow, v128.and(i32x4.ge_s(iw, i32x4.splat(0)), i32x4.lt_s(iw, i32x4.splat(W))));
+        v128.store(masks + <usize>((kh * KW + kw) * 32 + half * 16), inside);
+      }
+    }
   }
 }
 
@@ -231,7 +280,7 @@ export function conv2d(x: usize, w: usize, b: usize, relu: bool, N: i32, C: i32,
       const kb = min(KC, K - k0);
       for (let nc = 0; nc < P; nc += NC) {
         const nb = min(NC, P - nc);
-        im2colPanels(xn, C, H, W, KH, KW, OH, OW, s, p, k0, kb, nc, nb, pb);
+        im2colPanels(xn, C, H, W, KH, KW, OH, OW, s, p, k0, kb, nc, nb, pb, tmp, TILE_BYTES); // (tmp is free until tiles)
         for (let mc = 0; mc < OC; mc += MC) {
           const mb = min(MC, OC - mc), rows = ((mb + MR - 1) / MR) * MR;
           let panels = pa;
