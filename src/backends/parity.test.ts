@@ -566,6 +566,30 @@ test('gemm: skipping the zeros of A·Bᵀ leaves every other value the same, bit
   }
 });
 
+test('gemm: A·Bᵀ gives each element the same bits whichever block of dot products computed it', async () => {
+  await threaded.ready();
+  // The whole 7×8 product (3×3 blocks, finished three dots at a time, and leftover rows and columns,
+  // finished one by one) against each element computed alone (a 1×1 call): K = 13 leaves a tail of
+  // one after the 4-value chunks; bias, ReLU and C += (beta 1) go through the same epilogue.
+  const [M, N, K] = [7, 8, 13];
+  const a = rand(ref, M * K), bb = rand(ref, N * K), bias = rand(ref, N), c0 = rand(ref, M * N);
+  for (let k = 0; k < 8; k++) a[K + k] = 0; // a zero chunk in one row of a block: skipped there, not alone
+  for (const [label, k] of backends) {
+    for (const [beta, relu] of [[0, false], [1, false], [1, true]] as const) {
+      const whole = copy(k, c0);
+      k.gemm(false, true, M, N, K, copy(k, a), copy(k, bb), beta, whole, { bias: copy(k, bias), relu });
+      for (let i = 0; i < M; i++) {
+        for (let j = 0; j < N; j++) {
+          const one = copy(k, c0.subarray(i * N + j, i * N + j + 1));
+          k.gemm(false, true, 1, 1, K, copy(k, a.subarray(i * K, (i + 1) * K)), copy(k, bb.subarray(j * K, (j + 1) * K)), beta, one,
+            { bias: copy(k, bias.subarray(j, j + 1)), relu });
+          assert.ok(Object.is(whole[i * N + j], one[0]), `${label}: beta ${beta} relu ${relu} C[${i},${j}] = ${whole[i * N + j]} in the whole product, ${one[0]} alone`);
+        }
+      }
+    }
+  }
+});
+
 test('gemm: skipping the zero rows of packed B leaves every other value the same, bit for bit', async () => {
   await threaded.ready();
   // op(B) with a third of its 8-column runs of a row zero (and half-zero ones), as in a weight gradient dyᵀ·x over MNIST images; the
