@@ -262,19 +262,18 @@ export function conv2d(x: usize, w: usize, b: usize, relu: bool, N: i32, C: i32,
   // The filters are the same for every image: packed once into the start of this thread's scratch
   // when they fit (for a small map, packing them again for each image took longer than its products).
   const packed = scratch + SYNC_BYTES + <usize>tid * scratchPerThread;
-  const once = packedWeights(OC, K) > 0;
-  const tmp = packed + <usize>((max(K * P, packedWeights(OC, K)) * 4 + 15) & ~15);
+  const packedFloats = packedWeights(OC, K), once = packedFloats > 0;
+  const tmp = packed + <usize>((max(K * P, packedFloats) * 4 + 15) & ~15);
   const pa = tmp + TILE_BYTES;
   const pb = pa + <usize>(MC * KC) * 4;
-  let first = true;
-  for (let n = claim(scratch); n < N; n = claim(scratch)) {
-    if (once && first) {
-      for (let mc = 0; mc < OC; mc += MC) {
-        const mb = min(MC, OC - mc), rows = ((mb + MR - 1) / MR) * MR;
-        for (let k0 = 0; k0 < K; k0 += KC) packA(false, w, OC, K, mc, mb, k0, min(KC, K - k0), packed + <usize>(mc * K + k0 * rows) * 4);
-      }
+  let n = claim(scratch);
+  if (once && n < N) {
+    for (let mc = 0; mc < OC; mc += MC) {
+      const mb = min(MC, OC - mc), rows = ((mb + MR - 1) / MR) * MR;
+      for (let k0 = 0; k0 < K; k0 += KC) packA(false, w, OC, K, mc, mb, k0, min(KC, K - k0), packed + <usize>(mc * K + k0 * rows) * 4);
     }
-    first = false;
+  }
+  for (; n < N; n = claim(scratch)) {
     const xn = x + <usize>(n * C * H * W) * 4, yn = y + <usize>(n * OC * P) * 4;
     for (let k0 = 0; k0 < K; k0 += KC) {
       const kb = min(KC, K - k0);
