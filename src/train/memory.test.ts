@@ -13,6 +13,10 @@ import { crossEntropy } from '../losses/index.js';
 import { Random, manualSeed } from '../tensor/random.js';
 import { noGrad } from '../autograd/engine.js';
 import { tensor } from '../tensor/tensor.js';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
+setFlagsFromString('--expose-gc'); // the last test asks the collector to run
 
 const wasm = createNodeWasmBackend(2);
 after(() => {
@@ -101,4 +105,27 @@ test('a step\'s tensors stay readable through its optimizer step, and reading th
   assert.equal(x.toArray().length, 8, 'tensors the user made are never reclaimed by steps');
   for (const p of model.parameters()) assert.equal(p.toArray().length, p.size, 'parameters are never reclaimed');
   assert.throws(() => first.loss.backward(), /reclaimed/, 'backward on a reclaimed graph fails clearly');
+});
+
+test('forward passes that never reach a step boundary give their memory back once it is unreachable', async () => {
+  await wasm.ready();
+  registerBackend(wasm);
+  setBackend('wasm');
+  manualSeed(4);
+  // A page that only predicts (no backward, no DataLoader, no scope): each pass makes 2 MB of step
+  // tensors, 400 MB over the loop; they go to the garbage collector every 32 MB (demote).
+  const model = new Sequential([new Linear({ inFeatures: 64, outFeatures: 4096 }), new ReLU(), new Linear({ inFeatures: 4096, outFeatures: 10 })]);
+  const x = tensor(Array.from({ length: 128 * 64 }, (_, i) => (i % 7) / 7), [128, 64]);
+  const gc = runInNewContext('gc') as () => void;
+  const start = wasm.heapBytes;
+  for (let round = 0; round < 20; round++) {
+    noGrad(() => {
+      for (let i = 0; i < 10; i++) model.forward(x).data; // the result dropped at once, as a page that draws it
+    });
+    // Between event-loop turns: the collector finds the arrays unreachable and gives their memory back.
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  const grown = wasm.heapBytes - start;
+  assert.ok(grown < 96 * MB, `the heap grew ${(grown / MB).toFixed(1)} MB over 200 passes of 2 MB each`);
 });
