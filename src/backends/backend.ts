@@ -228,6 +228,8 @@ export interface Backend {
 
   /** = `softmaxBackward` in src/ops/softmax.ts. */
   softmaxBackward?(y: Data, dy: Data, rows: number, cols: number, dx: Data, log: boolean): boolean;
+  /** = `crossEntropyBackward` in src/ops/softmax.ts. */
+  crossEntropyBackward?(probs: Data, labels: Int32Array, rows: number, cols: number, s: number, dx: Data): boolean;
   /** = `sgdUpdate` in src/optim/sgd.ts on every tensor of the list, all in one call (v null: no momentum). */
   sgdSteps?(list: readonly SgdTensor[], lr: number, momentum: number, weightDecay: number): boolean;
   /** = `adamUpdate` in src/optim/adam.ts on every tensor of the list, all in one call. */

@@ -13,7 +13,7 @@ import { assertClose } from '../testing/helpers.js';
 import { cnn } from '../models/index.js';
 import { Adam, SGD, adamUpdate, sgdUpdate } from '../optim/index.js';
 import { RELU, SCALE } from '../ops/elementwise.js';
-import { softmaxBackward } from '../ops/softmax.js';
+import { crossEntropyBackward, softmaxBackward } from '../ops/softmax.js';
 import { DataLoader, ImageDataset } from '../data/dataset.js';
 import { trainEpoch } from '../train/index.js';
 
@@ -286,6 +286,13 @@ for (const [label, b] of backends) {
         lab.set(labels);
         loss[0] = k.softmaxCrossEntropy(xx, lab, rows, cols, probs);
       });
+      // Its backward, bit for bit (tolerance 0): the kernel rounds each f64 product once, as JavaScript.
+      const probs = new Float32Array(rows * cols);
+      ref.softmaxCrossEntropy(x, labels, rows, cols, probs);
+      for (const s of [1 / rows, 0.37 / rows]) {
+        fastPath(`crossEntropy backward ${rows}×${cols} s=${s}`, b, [probs], [rows * cols],
+          ([p], [dx]) => crossEntropyBackward(p, labels, rows, cols, s, dx), ([p], [dx]) => b.crossEntropyBackward!(p, labels, rows, cols, s, dx), 0);
+      }
     }
     const shape = [3, 5, 1, 7];
     const x = rand(ref, 105);

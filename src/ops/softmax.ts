@@ -93,8 +93,17 @@ export function softmaxCrossEntropy(logits: Tensor, labels: ArrayLike<number>): 
   return result(out, [], 'softmaxCrossEntropy', [logits], (dy) => {
     const dx = backend().empty(logits.size, logits.dtype);
     const s = dy[0] / N;
-    for (let i = 0; i < dx.length; i++) dx[i] = probs[i] * s;
-    for (let n = 0; n < N; n++) dx[n * classes + lab[n]] -= s;
+    if (!backend().crossEntropyBackward?.(probs, lab, N, classes, s, dx)) crossEntropyBackward(probs, lab, N, classes, s, dx);
     accumulate(logits, dx, true);
   });
+}
+
+/**
+ * The backward of softmaxCrossEntropy, given its softmax probs and s = dloss / N:
+ *   dx = s·(probs − onehot(labels))      (each product taken in float64, as JavaScript does)
+ * A backend may run it as one kernel (Backend.crossEntropyBackward).
+ */
+export function crossEntropyBackward(probs: Data, labels: Int32Array, rows: number, cols: number, s: number, dx: Data): void {
+  for (let i = 0; i < rows * cols; i++) dx[i] = probs[i] * s;
+  for (let n = 0; n < rows; n++) dx[n * cols + labels[n]] -= s;
 }

@@ -52,6 +52,7 @@ export interface SingleKernels {
   softmax(x: Ptr, rows: number, cols: number, y: Ptr, log: number): void;
   softmaxBackward(y: Ptr, dy: Ptr, rows: number, cols: number, dx: Ptr, log: number): void;
   softmaxCrossEntropy(logits: Ptr, labels: Ptr, rows: number, cols: number, probs: Ptr): number;
+  crossEntropyBackward(probs: Ptr, labels: Ptr, rows: number, cols: number, s: number, dx: Ptr): void;
   reduce(isMax: number, x: Ptr, outer: number, R: number, inner: number, out: Ptr, argmax: Ptr): void;
   dropoutMask(out: Ptr, n: number, threshold: number, keep: number, seed: number): void;
   zero(p: Ptr, bytes: number): void;

@@ -73,6 +73,27 @@ export function softmaxCrossEntropy(logits: usize, labels: usize, rows: i32, col
 }
 
 /**
+ * A fast path of crossEntropyBackward (src/ops/softmax.ts): dx = s·(probs − onehot(labels)), each
+ * product taken in f64 and rounded to f32 once, as the JavaScript definition does.
+ */
+export function crossEntropyBackward(probs: usize, labels: usize, rows: i32, cols: i32, s: f64, dx: usize): void {
+  const n = rows * cols;
+  const vs = f64x2.splat(s);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const p = v128.load(at(probs, i));
+    const lo = f64x2.mul(f64x2.promote_low_f32x4(p), vs);
+    const hi = f64x2.mul(f64x2.promote_low_f32x4(i32x4.shuffle(p, p, 2, 3, 0, 1)), vs);
+    v128.store(at(dx, i), i32x4.shuffle(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5));
+  }
+  for (; i < n; i++) store<f32>(at(dx, i), <f32>(<f64>load<f32>(at(probs, i)) * s));
+  for (let r = 0; r < rows; r++) {
+    const d = at(dx, r * cols + load<i32>(at(labels, r)));
+    store<f32>(d, <f32>(<f64>load<f32>(d) - s));
+  }
+}
+
+/**
  * out[o, i] = Σ_r x[o, r, i] (sum) or max_r x[o, r, i] (max, with argmax the flat index into x):
  * a reduction over one contiguous block of axes, x seen as (outer, R, inner).
  * NOTE: on ties max keeps the first maximum, so the gradient goes to one element; a NaN wins.
