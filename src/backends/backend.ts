@@ -228,6 +228,8 @@ export interface Backend {
 
   /** = `softmaxBackward` in src/ops/softmax.ts. */
   softmaxBackward?(y: Data, dy: Data, rows: number, cols: number, dx: Data, log: boolean): boolean;
+  /** = `countCorrect` in src/nn/metrics.ts (the arg-max of each row against its label); null where declined. */
+  countCorrect?(pred: Data, labels: Int32Array, rows: number, cols: number): number | null;
   /** = `crossEntropyBackward` in src/ops/softmax.ts. */
   crossEntropyBackward?(probs: Data, labels: Int32Array, rows: number, cols: number, s: number, dx: Data): boolean;
   /** = `sgdUpdate` in src/optim/sgd.ts on every tensor of the list, all in one call (v null: no momentum). */

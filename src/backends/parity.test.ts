@@ -286,6 +286,14 @@ for (const [label, b] of backends) {
         lab.set(labels);
         loss[0] = k.softmaxCrossEntropy(xx, lab, rows, cols, probs);
       });
+      // countCorrect's fast path against the arg-max its definition takes from reduce, with ties
+      // (the first maximum counts) and NaNs (a NaN wins); half the rows labelled with their arg-max.
+      const scores = Float32Array.from(x, (v, i) => (i % 5 === 0 ? 1 : i % 11 === 3 ? NaN : v));
+      const where = new Int32Array(rows);
+      ref.reduce('max', scores, [rows, cols], [1], new Float32Array(rows), where);
+      const truth = labels.map((l, r) => (r % 2 ? where[r] - r * cols : l));
+      const want = truth.filter((l, r) => where[r] - r * cols === l).length;
+      assert.equal(b.countCorrect!(copy(b, scores), truth, rows, cols), want, `${b.name}: countCorrect ${rows}×${cols}`);
       // Its backward, bit for bit (tolerance 0): the kernel rounds each f64 product once, as JavaScript.
       const probs = new Float32Array(rows * cols);
       ref.softmaxCrossEntropy(x, labels, rows, cols, probs);

@@ -517,6 +517,12 @@ export class WasmBackend implements Backend {
     return true;
   }
 
+  /** = countCorrect in src/nn/metrics.ts, in one kernel call (no arrays of maxima and their places to make and give back) */
+  countCorrect(pred: Data, labels: Int32Array, rows: number, cols: number): number | null {
+    if (!f32(pred) || cols < 1) return null;
+    return this.single('countCorrect', [pred as Float32Array, labels, rows, cols]);
+  }
+
   /** = crossEntropyBackward in src/ops/softmax.ts (a JavaScript loop over a W1 batch's 640 values took ~3 µs) */
   crossEntropyBackward(probs: Data, labels: Int32Array, rows: number, cols: number, s: number, dx: Data): boolean {
     if (!f32(probs, dx)) return false;

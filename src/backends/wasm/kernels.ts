@@ -53,6 +53,7 @@ export interface SingleKernels {
   softmaxBackward(y: Ptr, dy: Ptr, rows: number, cols: number, dx: Ptr, log: number): void;
   softmaxCrossEntropy(logits: Ptr, labels: Ptr, rows: number, cols: number, probs: Ptr): number;
   crossEntropyBackward(probs: Ptr, labels: Ptr, rows: number, cols: number, s: number, dx: Ptr): void;
+  countCorrect(x: Ptr, labels: Ptr, rows: number, cols: number): number;
   reduce(isMax: number, x: Ptr, outer: number, R: number, inner: number, out: Ptr, argmax: Ptr): void;
   dropoutMask(out: Ptr, n: number, threshold: number, keep: number, seed: number): void;
   zero(p: Ptr, bytes: number): void;

@@ -5,7 +5,7 @@ export { gemmNT, gemmNTScratchBytes } from './gemm-nt';
 import { SYNC_BYTES } from './gemm';
 export { conv2d, conv2dBackwardInput, conv2dBackwardFilter, convScratchBytes, sumParts, maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward } from './conv';
 export { channelSums, channelAffine } from './channels';
-export { softmax, softmaxBackward, softmaxCrossEntropy, crossEntropyBackward, reduce } from './softmax';
+export { softmax, softmaxBackward, softmaxCrossEntropy, crossEntropyBackward, countCorrect, reduce } from './softmax';
 export { binary, relu, reluBackward, scale, axpy, addRowVector, sumRows, sgdSteps, adamSteps, tensorEntryInts, zero, dropoutMask, bytesToFloat, gatherRows } from './elementwise';
 
 /** First byte after the module's static data: the TypeScript allocator starts above it. */

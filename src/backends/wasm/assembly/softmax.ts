@@ -93,6 +93,26 @@ export function crossEntropyBackward(probs: usize, labels: usize, rows: i32, col
   }
 }
 
+/** Where row[0..cols) has its maximum, cols ≥ 1: the first value, then any larger one or any NaN (reduce's choice). */
+@inline function rowArgmax(row: usize, cols: i32): i32 {
+  let best = load<f32>(row), where = 0;
+  for (let j = 1; j < cols; j++) {
+    const v = load<f32>(at(row, j));
+    if (v > best || v != v) {
+      best = v;
+      where = j;
+    }
+  }
+  return where;
+}
+
+/** A fast path of countCorrect (src/nn/metrics.ts): rows of x (rows, cols ≥ 1) whose arg-max is their label. */
+export function countCorrect(x: usize, labels: usize, rows: i32, cols: i32): i32 {
+  let n = 0;
+  for (let r = 0; r < rows; r++) if (rowArgmax(at(x, r * cols), cols) == load<i32>(at(labels, r))) n++;
+  return n;
+}
+
 /**
  * out[o, i] = Σ_r x[o, r, i] (sum) or max_r x[o, r, i] (max, with argmax the flat index into x):
  * a reduction over one contiguous block of axes, x seen as (outer, R, inner).
@@ -104,15 +124,8 @@ export function reduce(isMax: bool, x: usize, outer: i32, R: i32, inner: i32, ou
     // (the first value, then any larger one or any NaN), without its per-value index arithmetic.
     for (let o = 0; o < outer; o++) {
       const row = at(x, o * R);
-      let best = load<f32>(row), where = 0;
-      for (let r = 1; r < R; r++) {
-        const v = load<f32>(row + (<usize>r << 2));
-        if (v > best || v != v) {
-          best = v;
-          where = r;
-        }
-      }
-      store<f32>(at(out, o), best);
+      const where = rowArgmax(row, R);
+      store<f32>(at(out, o), load<f32>(at(row, where)));
       if (argmax) store<i32>(at(argmax, o), o * R + where);
     }
     return;
