@@ -14,7 +14,7 @@ import { referenceBackend as ref } from '../reference/index.js';
 import * as bins from './generated/kernels.js';
 import { ThreadPool, controlBytes, type SpawnThread } from './pool.js';
 import { WasmHeap, align } from './memory.js';
-import { KernelCall, THREADED_KERNELS, out, scratch, type ConvSizes, type KernelExports, type PoolSizes, type SingleArgs,
+import { KernelCall, Staging, THREADED_KERNELS, out, scratch, type ConvSizes, type KernelExports, type PoolSizes, type SingleArgs,
   type SingleKernels, type ThreadedArgs, type ThreadedKernels } from './kernels.js';
 
 const OPS: Record<string, number> = { add: 0, sub: 1, mul: 2, div: 3 };
@@ -40,6 +40,8 @@ const NT_MAX_OUTPUTS = 1 << 16;
  * smaller batch), whatever the thread count, so it comes out the same on any number of threads.
  */
 const FILTER_GRADIENT_PARTS = 16;
+/** Bytes of the region kernel calls take small temporaries from (a W1 step's largest is ~1 KB). */
+const STAGING_BYTES = 1 << 16;
 /** Bytes of scattered rows worth a thread of their own in gatherBytes (a W1 batch, 50,176 bytes, takes two). */
 const GATHER_BYTES = 1 << 14;
 /** gatherBytes keeps a copy of byte arrays at least this long (data sets) inside the memory. */
@@ -97,12 +99,16 @@ export class WasmBackend implements Backend {
   private readonly pool: ThreadPool;
   private readonly heap: WasmHeap;
   private readonly ownBuffers = new WeakSet<ArrayBufferLike>();
+  /** The rows of the batch gathered ahead, in the memory for the worker to read (one array, reused and grown). */
+  private aheadRows: Int32Array = new Int32Array(0);
   /** The next batch, being gathered on worker 1 (gatherBytesAhead), until gathered() takes it. */
   private ahead: { bytes: Uint8Array; resident: Uint8Array; index: Int32Array; rowLen: number; divisor: number;
     out: Float32Array; posted: boolean } | null = null;
   /** Data sets' bytes copied into the memory (gatherBytes), each kept while its original lives. */
   private readonly residents = new WeakMap<Uint8Array, Uint8Array>();
   private readonly syncBytes: number;
+  /** Where kernel calls take their small temporaries (see Staging). */
+  private readonly staging: Staging;
   /** The buffer the last owned array was found in: nearly every array is in it (a WeakSet lookup is the slow way). */
   private lastBuffer: ArrayBufferLike | null = null;
   private readonly owns = (d: ArrayBufferView): boolean => {
@@ -136,6 +142,7 @@ export class WasmBackend implements Backend {
     this.heap = new WasmHeap(this.memory, this.k.heapBase(), shared);
     this.syncBytes = this.k.syncBytes();
     const control = this.heap.reserve(controlBytes(this.threads));
+    this.staging = new Staging(this.heap.reserve(STAGING_BYTES), STAGING_BYTES);
     this.pool = new ThreadPool(this.threads, this.k as unknown as Record<string, (...a: number[]) => unknown>, this.memory, control,
       module, THREADED_KERNELS, o.spawn ?? (() => { throw new Error('no spawn'); }), this.oversubscribed);
   }
@@ -212,7 +219,7 @@ export class WasmBackend implements Backend {
 
   /** Several kernels that share arguments or temporaries in one call. */
   private call<T>(body: (c: KernelCall) => T): T {
-    const c = new KernelCall(this.heap, this.k, this.pool, this.owns);
+    const c = new KernelCall(this.heap, this.k, this.pool, this.owns, this.staging);
     try {
       return body(c);
     } finally {
@@ -319,7 +326,11 @@ export class WasmBackend implements Backend {
     this.dropAhead();
     const resident = this.threads > 1 && rows.length > 0 ? this.resident(bytes) : null;
     if (!resident) return;
-    const index = this.heap.detached((b, p, len) => new Int32Array(b, p, len), rows.length);
+    if (this.aheadRows.length < rows.length) {
+      this.heap.dispose(this.aheadRows);
+      this.aheadRows = this.heap.detached((b, p, len) => new Int32Array(b, p, len), rows.length);
+    }
+    const index = this.aheadRows.length === rows.length ? this.aheadRows : this.aheadRows.subarray(0, rows.length);
     index.set(rows);
     const out = this.heap.detached((b, p, len) => new Float32Array(b, p, len), rows.length * rowLen);
     this.ahead = { bytes, resident, index, rowLen, divisor, out, posted: false };
@@ -328,15 +339,14 @@ export class WasmBackend implements Backend {
   gathered(bytes: Uint8Array, rows: ArrayLike<number>, rowLen: number, divisor: number, lifetime: Lifetime): Data | null {
     const a = this.ahead;
     if (!a) return null;
-    const same = a.posted && a.bytes === bytes && a.rowLen === rowLen && a.divisor === divisor && a.index.length === rows.length &&
-      a.index.every((r, i) => r === rows[i]);
+    let same = a.posted && a.bytes === bytes && a.rowLen === rowLen && a.divisor === divisor && a.index.length === rows.length;
+    for (let i = 0; same && i < rows.length; i++) same = a.index[i] === rows[i];
     if (!same) {
       this.dropAhead();
       return null;
     }
     this.pool.settle();
     this.ahead = null;
-    this.heap.dispose(a.index);
     this.heap.adopt(a.out, lifetime);
     return a.out;
   }
@@ -355,7 +365,6 @@ export class WasmBackend implements Backend {
     if (!a) return;
     if (a.posted) this.pool.settle();
     this.ahead = null;
-    this.heap.dispose(a.index);
     this.heap.dispose(a.out);
   }
 
@@ -555,27 +564,22 @@ export class WasmBackend implements Backend {
     const n = tensors.reduce((s, [p]) => s + p.length, 0);
     const nt = this.nt(n, SMALL_ELEMENTS);
     const entry = this.k.tensorEntryInts();
-    const at = this.heap.temporary(tensors.length * entry * 4);
-    try {
+    this.call((c) => {
       // NOTE: the table is written straight into the memory: a fresh Int32Array of more than 64
       // bytes costs V8 ~1 µs (its memory is allocated outside the JS heap), a view ~0.05 µs.
-      const table = new Int32Array(this.memory.buffer, at, tensors.length * entry);
+      const table = new Int32Array(this.memory.buffer, c.temporary(tensors.length * entry * 4), tensors.length * entry);
       this.ownBuffers.add(table.buffer);
-      this.call((c) => {
-        const updated = (s: Data | null) => (s ? c.pointer(out(s as Float32Array)) : 0);
-        tensors.forEach(([p, g, s1, s2], i) => {
-          const e = i * entry;
-          table[e] = updated(p);
-          table[e + 1] = c.pointer(g as Float32Array);
-          table[e + 2] = updated(s1);
-          table[e + 3] = updated(s2);
-          table[e + 4] = p.length;
-        });
-        c.threaded(kernel, nt, [table, tensors.length, ...hyper] as ThreadedArgs<typeof kernel>);
+      const updated = (s: Data | null) => (s ? c.pointer(out(s as Float32Array)) : 0);
+      tensors.forEach(([p, g, s1, s2], i) => {
+        const e = i * entry;
+        table[e] = updated(p);
+        table[e + 1] = c.pointer(g as Float32Array);
+        table[e + 2] = updated(s1);
+        table[e + 3] = updated(s2);
+        table[e + 4] = p.length;
       });
-    } finally {
-      this.heap.give(at);
-    }
+      c.threaded(kernel, nt, [table, tensors.length, ...hyper] as ThreadedArgs<typeof kernel>);
+    });
     if (nt > 1 && this.ahead) this.postAhead();
   }
 }

@@ -5,7 +5,7 @@
 // arrays instead of offsets: `KernelCall` turns each into its offset — copying an array that lives
 // outside the memory in, and for outputs (`out(y)`) back out afterwards — runs the kernel on the
 // threads it is given, and gives every temporary block back.
-import type { WasmHeap } from './memory.js';
+import { align, type WasmHeap } from './memory.js';
 import type { ThreadPool } from './pool.js';
 
 /** A byte offset into the WebAssembly memory. */
@@ -112,17 +112,32 @@ export type SingleArgs<K extends keyof SingleKernels> = Args<Parameters<SingleKe
 const ARGUMENTS: number[][] = [];
 
 /**
+ * A region of the memory that kernel calls take their small temporaries from (labels copied in, a
+ * product's counters, an optimizer's table), one call at a time: taken by bumping `used`, given
+ * back by setting it back. NOTE: a heap block each cost a step ~10 takes and gives of the heap's
+ * size-class lists and block table.
+ */
+export class Staging {
+  used = 0;
+  constructor(readonly ptr: number, readonly bytes: number) {}
+}
+
+/**
  * One kernel call: offsets for its array arguments, then the kernel on the threads it is given,
  * then the copies back and the temporaries given back (`finish`).
  */
 export class KernelCall {
   /** Temporary blocks to give back at the end (made on first use: most calls need none). */
   private temporaries: number[] | null = null;
+  /** How much of the staging region was in use when this call began (given back to it at the end). */
+  private readonly stagedFrom: number;
   /** Outputs that live outside the memory, each with its copy inside it, to copy back at the end. */
   private copies: Array<[View, View]> | null = null;
 
   constructor(private readonly heap: WasmHeap, private readonly k: KernelExports, private readonly pool: ThreadPool,
-              private readonly owns: (a: View) => boolean) {}
+              private readonly owns: (a: View) => boolean, private readonly staging: Staging) {
+    this.stagedFrom = staging.used;
+  }
 
   /** Run a threaded kernel on nt threads of the pool (1: on the calling thread alone). */
   threaded<K extends keyof ThreadedKernels>(kernel: K, nt: number, args: ThreadedArgs<K>): void {
@@ -150,6 +165,7 @@ export class KernelCall {
   finish(): void {
     if (this.copies) for (const [array, copy] of this.copies) array.set(copy);
     if (this.temporaries) for (const p of this.temporaries) this.heap.give(p);
+    this.staging.used = this.stagedFrom;
   }
 
   /** The kernel's arguments as numbers, with `extra` slots left at the end. */
@@ -188,8 +204,14 @@ export class KernelCall {
     return p;
   }
 
-  /** A block for this call alone, given back by finish(). */
-  private temporary(bytes: number): number {
+  /** A block of memory for this call alone, given back by finish(): from the staging region if it fits. */
+  temporary(bytes: number): number {
+    const st = this.staging, size = align(Math.max(bytes, 1));
+    if (st.used + size <= st.bytes) {
+      const p = st.ptr + st.used;
+      st.used += size;
+      return p;
+    }
     const p = this.heap.temporary(bytes);
     (this.temporaries ??= []).push(p);
     return p;

@@ -41,6 +41,8 @@ type View = Float32Array | Int32Array | Uint8Array;
 interface Block {
   ptr: number;
   bytes: number;
+  /** In use: false once given back (its place may then belong to a newer block). */
+  live: boolean;
   /** Registered with the FinalizationRegistry (the block is its own held value and unregister token). */
   watched: boolean;
   /**
@@ -61,8 +63,13 @@ export function align(n: number): number {
 
 export class WasmHeap {
   private top: number;
-  /** Blocks in use, by byte offset. */
-  private readonly live = new Map<number, Block>();
+  /**
+   * The last block made at each byte offset, in use or not (block.live). NOTE: entries are replaced,
+   * never deleted: a Map that grows and shrinks by a step's ~40 arrays every step rehashes as it goes.
+   */
+  private readonly blocks = new Map<number, Block>();
+  /** Blocks in use. */
+  private liveCount = 0;
   /** Released blocks by size, for reuse. */
   private readonly free = new Map<number, number[]>();
   private readonly scopes: Array<Block[]> = [];
@@ -89,7 +96,7 @@ export class WasmHeap {
   /** Bytes in blocks now in use. */
   get bytesInUse(): number {
     let n = 0;
-    for (const b of this.live.values()) n += b.bytes;
+    for (const b of this.blocks.values()) if (b.live) n += b.bytes;
     return n;
   }
 
@@ -121,8 +128,8 @@ export class WasmHeap {
 
   /** Give a detached() array the lifetime an array allocated now would get. */
   adopt(view: View, lifetime: Lifetime): void {
-    const b = this.live.get(view.byteOffset);
-    if (!b || b.view !== view) return;
+    const b = this.blocks.get(view.byteOffset);
+    if (!b || !b.live || b.view !== view) return;
     this.track(b, view, lifetime);
   }
 
@@ -163,7 +170,7 @@ export class WasmHeap {
   }
 
   give(ptr: number): void {
-    const b = this.live.get(ptr);
+    const b = this.blocks.get(ptr);
     if (b) this.release(b);
   }
 
@@ -175,8 +182,9 @@ export class WasmHeap {
       this.grow(ptr + size);
       this.top = ptr + size;
     }
-    const block: Block = { ptr, bytes: size, watched: false, view: null };
-    this.live.set(ptr, block);
+    const block: Block = { ptr, bytes: size, live: true, watched: false, view: null };
+    this.blocks.set(ptr, block);
+    this.liveCount++;
     return block;
   }
 
@@ -186,7 +194,7 @@ export class WasmHeap {
     const pages = Math.ceil(Math.max(end - have, have / 4) / PAGE);
     const possible = this.growable ? MAX_PAGES - have / PAGE : 0;
     if (end > MAX_PAGES * PAGE || Math.ceil((end - have) / PAGE) > possible) {
-      throw new RangeError(`wasm backend: out of memory: ${mb(this.bytesInUse)} in ${this.live.size} arrays are in use and ` +
+      throw new RangeError(`wasm backend: out of memory: ${mb(this.bytesInUse)} in ${this.liveCount} arrays are in use and ` +
         `${mb(end - this.top)} more were asked for` + (this.growable
         ? ' (WebAssembly memory ends at 4 GiB). Tensors you create yourself (tensor(), zeros(), clone()) in a loop stay ' +
           'until the garbage collector runs; create them through a DataLoader or inside scope(), or release them with dispose().'
@@ -196,8 +204,9 @@ export class WasmHeap {
   }
 
   private release(b: Block): void {
-    if (this.live.get(b.ptr) !== b) return;
-    this.live.delete(b.ptr);
+    if (!b.live) return;
+    b.live = false;
+    this.liveCount--;
     const view = viewOf(b);
     if (view) markReleased(view);
     b.view = null;
@@ -219,7 +228,7 @@ export class WasmHeap {
   private demote(): void {
     const weaken = (list: Block[]): Block[] => list.filter((b) => {
       const view = b.view;
-      if (this.live.get(b.ptr) !== b || view === null) return false; // given back, or kept
+      if (!b.live || view === null) return false; // given back, or kept
       if (!(view instanceof WeakRef)) {
         b.view = new WeakRef(view);
         this.collectWhenUnused(view, b);
@@ -256,7 +265,7 @@ export class WasmHeap {
    * Either way, arrays kept before the previous boundary and still in use go to the garbage collector.
    */
   boundary(): void {
-    for (const [b, view] of this.keptOld) if (this.live.get(b.ptr) === b && !b.watched) this.collectWhenUnused(view, b);
+    for (const [b, view] of this.keptOld) if (b.live && !b.watched) this.collectWhenUnused(view, b);
     this.keptOld = this.keptNew;
     this.keptNew = [];
     if (this.scopes.length > 0) return;
@@ -268,8 +277,8 @@ export class WasmHeap {
 
   /** Take an array out of automatic release (scope or step): from now on the garbage collector decides. */
   keep(view: View): void {
-    const b = this.live.get(view.byteOffset);
-    if (!b || viewOf(b) !== view) return;
+    const b = this.blocks.get(view.byteOffset);
+    if (!b || !b.live || viewOf(b) !== view) return;
     b.view = null; // no longer tracked: the scope or step list that holds it passes it over
     if (b.watched) return;
     // NOTE: registered with the garbage collector only if it outlives two boundaries: a leaf's
@@ -277,15 +286,15 @@ export class WasmHeap {
     // and its removal cost ~1 µs per array). Too many kept with no boundary: registered at once.
     this.keptNew.push([b, view]);
     if (this.keptNew.length > KEPT_UNWATCHED) {
-      for (const [k, v] of this.keptNew) if (this.live.get(k.ptr) === k && !k.watched) this.collectWhenUnused(v, k);
+      for (const [k, v] of this.keptNew) if (k.live && !k.watched) this.collectWhenUnused(v, k);
       this.keptNew = [];
     }
   }
 
   /** Release an array now; it must not be used again. */
   dispose(view: View): void {
-    const b = this.live.get(view.byteOffset);
-    if (!b) return;
+    const b = this.blocks.get(view.byteOffset);
+    if (!b || !b.live) return;
     b.view = view;
     this.release(b);
   }
