@@ -20,12 +20,14 @@ const { values } = parseArgs({ options: { threads: { type: 'string', default: '1
 const STEPS = 50;
 const PHASE_STEPS = 400;
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+const median = (xs: number[]) => quantile(xs, 0.5);
+/** The value a fraction q of the way through xs, sorted. */
+const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) * q + 0.5)];
 
 /** Where a step's time goes, in µs per step: the phases of trainStep, timed one by one. */
 type Phases = Record<'batch' | 'zeroGrad' | 'forward' | 'loss' | 'backward' | 'update' | 'accuracy' | 'scope', number>;
 
-async function measure(threads: number, rounds: number): Promise<{ step: number; products: number; ratio: number; phases: Phases }> {
+async function measure(threads: number, rounds: number): Promise<{ step: number; products: number; ratio: number; spread: [number, number]; phases: Phases }> {
   const { b, net, opt, batch } = await w1Run(threads);
   let next = 0;
   const steps = () => {
@@ -86,17 +88,17 @@ async function measure(threads: number, rounds: number): Promise<{ step: number;
     lap('scope');
   }
   const phases = Object.fromEntries(Object.entries(laps).map(([k, v]) => [k, median(v) * 1000])) as Phases;
-  return { step: median(stepTimes), products: median(productTimes), ratio: median(ratios), phases };
+  return { step: median(stepTimes), products: median(productTimes), ratio: median(ratios), spread: [quantile(ratios, 0.25), quantile(ratios, 0.75)], phases };
 }
 
 const threads = values.threads.split(',').map(Number);
 console.log(`W1 step vs its matrix products, ${values.rounds} rounds of ${STEPS} steps, medians (Node ${process.version})`);
-console.log('threads  step (µs)  products (µs)  step ÷ products (median of the rounds\' ratios)');
+console.log('threads  step (µs)  products (µs)  step ÷ products (median of the rounds\' ratios, and their middle half)');
 const all: Phases[] = [];
 for (const t of threads) {
-  const { step, products, ratio, phases } = await measure(t, Number(values.rounds));
+  const { step, products, ratio, spread, phases } = await measure(t, Number(values.rounds));
   all.push(phases);
-  console.log(`${String(t).padStart(7)}  ${(step * 1000).toFixed(0).padStart(9)}  ${(products * 1000).toFixed(0).padStart(13)}  ${ratio.toFixed(2).padStart(15)}`);
+  console.log(`${String(t).padStart(7)}  ${(step * 1000).toFixed(0).padStart(9)}  ${(products * 1000).toFixed(0).padStart(13)}  ${ratio.toFixed(2).padStart(15)}  (${spread[0].toFixed(2)}–${spread[1].toFixed(2)})`);
 }
 console.log(`\nphases of trainStep, µs, medians over ${PHASE_STEPS} more steps (forward and backward hold the products)`);
 console.log('threads  ' + Object.keys(all[0]).map((k) => k.padStart(9)).join(''));
