@@ -62,16 +62,21 @@ export function logSoftmax(x: Tensor, axis = -1): Tensor {
   return alongLastAxis(x, axis, 'logSoftmax', (t) => softmaxLast(t, true));
 }
 
-/** Check integer class labels against logits (N, classes) and return them as Int32Array. */
+/**
+ * Check integer class labels against logits (N, classes) and return a copy of them in the backend's
+ * memory: what the op's backward reads even if the caller reuses its array before backward() runs.
+ */
 export function checkLabels(logits: Tensor, labels: ArrayLike<number>, op: string): Int32Array {
   if (logits.rank !== 2) throw new Error(`${op}: expected logits (N,classes), got ${formatShape(logits.shape)}`);
   const [N, classes] = logits.shape;
   if (labels.length !== N) throw new Error(`${op}: ${labels.length} labels for ${N} rows of logits; expected one label per row`);
-  const out = labels instanceof Int32Array ? labels : Int32Array.from(labels);
+  const out = backend().allocInt32(N);
   for (let i = 0; i < N; i++) {
-    if (!Number.isInteger(labels[i]) || labels[i] < 0 || labels[i] >= classes) {
-      throw new Error(`${op}: label ${labels[i]} at row ${i} is not a class index in [0, ${classes - 1}]`);
+    const label = labels[i];
+    if (!Number.isInteger(label) || label < 0 || label >= classes) {
+      throw new Error(`${op}: label ${label} at row ${i} is not a class index in [0, ${classes - 1}]`);
     }
+    out[i] = label;
   }
   return out;
 }

@@ -119,7 +119,11 @@ export class Tensor {
     return new Tensor(this.data, this.shape, false);
   }
 
-  /** A copy with its own storage, yours to keep: it lives until the garbage collector finds it unused. */
+  /**
+   * A copy with its own storage, yours to keep: it lives until the garbage collector finds it unused.
+   * Inside scope() it is freed when the scope returns, like everything the scope made: copy the
+   * values out there (toArray()), or clone outside it.
+   */
   clone(): Tensor {
     const copy = backend().empty(this.size, this.dtype, 'user');
     copy.set(this.data);

@@ -30,7 +30,7 @@ const MAX_PAGES = 65536;
  */
 const PRUNE_AT = 4096;
 const DEMOTE_BYTES = 32 << 20;
-/** Kept arrays left unregistered with the garbage collector between two boundaries, at most (see keep). */
+/** Kept arrays left unregistered with the garbage collector between two boundaries, at most (and DEMOTE_BYTES of them; see keep). */
 const KEPT_UNWATCHED = 256;
 
 import type { Lifetime } from '../backend.js';
@@ -82,6 +82,8 @@ export class WasmHeap {
   /** Arrays kept since the last boundary, and between the two boundaries before it, not yet registered with the garbage collector. */
   private keptNew: Array<[Block, View]> = [];
   private keptOld: Array<[Block, View]> = [];
+  /** Bytes of the arrays in keptNew. */
+  private keptBytes = 0;
   private readonly registry = new FinalizationRegistry<Block>((b) => this.release(b));
 
   constructor(readonly memory: WebAssembly.Memory, base: number, private readonly growable: boolean) {
@@ -268,6 +270,7 @@ export class WasmHeap {
     for (const [b, view] of this.keptOld) if (b.live && !b.watched) this.collectWhenUnused(view, b);
     this.keptOld = this.keptNew;
     this.keptNew = [];
+    this.keptBytes = 0;
     if (this.scopes.length > 0) return;
     for (const b of this.previous) if (b.view !== null) this.release(b);
     this.previous = this.current;
@@ -283,18 +286,24 @@ export class WasmHeap {
     if (b.watched) return;
     // NOTE: registered with the garbage collector only if it outlives two boundaries: a leaf's
     // gradient, kept at each backward and disposed by the next zeroGrad, never is (a registration
-    // and its removal cost ~1 µs per array). Too many kept with no boundary: registered at once.
+    // and its removal cost ~1 µs per array). Too many kept, or too many bytes, with no boundary:
+    // registered at once (code that never ends a step must not pin what it keeps and drops).
     this.keptNew.push([b, view]);
-    if (this.keptNew.length > KEPT_UNWATCHED) {
-      for (const [k, v] of this.keptNew) if (k.live && !k.watched) this.collectWhenUnused(v, k);
+    this.keptBytes += b.bytes;
+    if (this.keptNew.length > KEPT_UNWATCHED || this.keptBytes > DEMOTE_BYTES) {
+      for (const list of [this.keptOld, this.keptNew]) for (const [k, v] of list) if (k.live && !k.watched) this.collectWhenUnused(v, k);
+      this.keptOld = [];
       this.keptNew = [];
+      this.keptBytes = 0;
     }
   }
 
   /** Release an array now; it must not be used again. */
   dispose(view: View): void {
+    // A view released before (its place perhaps another array's now) releases nothing.
+    if ((view as Marked)[RELEASED]) return;
     const b = this.blocks.get(view.byteOffset);
-    if (!b || !b.live) return;
+    if (!b || !b.live || (b.view !== null && viewOf(b) !== view)) return;
     b.view = view;
     this.release(b);
   }
