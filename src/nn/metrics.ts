@@ -16,7 +16,7 @@ export function countCorrect(pred: Tensor, labels: ArrayLike<number>): number {
   const [N, classes] = pred.shape;
   const b = backend();
   const fast = labels instanceof Int32Array ? b.countCorrect?.(pred.data, labels, N, classes) : undefined;
-  if (fast !== undefined && fast !== null) return fast;
+  if (typeof fast === 'number') return fast;
   // The backend's row maxima, with where each was (i·classes + its class), in its own memory: no
   // array of predicted classes is made (a fresh 64-value Int32Array costs V8 ~1.5 µs).
   const best = b.empty(N, pred.dtype), at = b.allocInt32(N);
